@@ -1,0 +1,295 @@
+//! Camera management: `GET|POST /api/cameras`, `GET|PUT|DELETE /api/cameras/{id}`. Cameras
+//! live in the config file; their runtime status comes from the recording engine (until it
+//! exists: `stopped` for enabled cameras, `disabled` otherwise).
+
+use crate::api::json::{ApiJson, ApiPath, StatusBody};
+use crate::api::openapi::{ERR_400, ERR_401, ERR_404, ERR_409, ERR_429};
+use crate::config::{
+    CameraConfig, CameraPatch, Config, Encoding, MergeOverride, Protocol, RtspTransport, slugify,
+};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CameraStatus {
+    Recording,
+    Connecting,
+    Reconnecting,
+    Stopped,
+    Disabled,
+    Error,
+}
+
+/// A camera as the API shows it (the password never leaves the box).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CameraView {
+    pub id: String,
+    pub name: String,
+    pub protocol: Protocol,
+    pub encoding: Encoding,
+    pub url: String,
+    pub enabled: bool,
+    pub status: CameraStatus,
+    /// Time of the last media packet received, RFC 3339; null before the first one.
+    pub last_seen: Option<String>,
+    /// Effective retention: the camera's own, else the global `cleanup.retention_days`.
+    pub retention_days: u32,
+    /// True when `retention_days` is the camera's own setting.
+    pub retention_custom: bool,
+    pub username: String,
+    pub has_password: bool,
+    pub sub_stream_url: String,
+    pub snapshot_url: String,
+    pub sample_interval: u32,
+    pub hls_max_fps: u32,
+    pub did: String,
+    pub vendor: String,
+    pub rtsp_transport: RtspTransport,
+    /// Per-camera merge overrides, null when the global settings apply.
+    pub merge: Option<MergeOverride>,
+}
+
+pub fn view(cfg: &Config, cam: &CameraConfig) -> CameraView {
+    CameraView {
+        id: cam.id.clone(),
+        name: cam.name.clone(),
+        protocol: cam.protocol,
+        encoding: cam.encoding,
+        url: cam.url.clone(),
+        enabled: cam.enabled,
+        status: if cam.enabled {
+            CameraStatus::Stopped
+        } else {
+            CameraStatus::Disabled
+        },
+        last_seen: None,
+        retention_days: cam.retention_days.unwrap_or(cfg.cleanup.retention_days),
+        retention_custom: cam.retention_days.is_some(),
+        username: cam.username.clone(),
+        has_password: !cam.password.is_empty(),
+        sub_stream_url: cam.sub_stream_url.clone(),
+        snapshot_url: cam.snapshot_url.clone(),
+        sample_interval: cam.sample_interval,
+        hls_max_fps: cam.hls_max_fps,
+        did: cam.did.clone(),
+        vendor: cam.vendor.clone(),
+        rtsp_transport: cam.rtsp_transport,
+        merge: cam.merge.clone(),
+    }
+}
+
+/// Body of `POST /api/cameras`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CameraCreate {
+    /// `[a-z0-9-]{1,64}`; derived from `name` when absent.
+    pub id: Option<String>,
+    pub name: String,
+    /// Default `rtsp`.
+    pub protocol: Option<Protocol>,
+    /// Default by protocol: rtsp/onvif → h264, http → mjpeg, xiaomi → h265.
+    pub encoding: Option<Encoding>,
+    pub url: String,
+    pub enabled: Option<bool>,
+    #[schema(minimum = 1, maximum = 3650)]
+    pub retention_days: Option<u32>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub sub_stream_url: Option<String>,
+    pub snapshot_url: Option<String>,
+    #[schema(minimum = 1, maximum = 86400)]
+    pub sample_interval: Option<u32>,
+    #[schema(minimum = 0, maximum = 120)]
+    pub hls_max_fps: Option<u32>,
+    pub did: Option<String>,
+    pub vendor: Option<String>,
+    pub rtsp_transport: Option<RtspTransport>,
+}
+
+impl CameraCreate {
+    fn into_config(self, id: String) -> CameraConfig {
+        let protocol = self.protocol.unwrap_or(Protocol::Rtsp);
+        CameraConfig {
+            id,
+            name: self.name,
+            protocol,
+            encoding: self.encoding.unwrap_or(protocol.default_encoding()),
+            url: self.url,
+            enabled: self.enabled.unwrap_or(true),
+            retention_days: self.retention_days,
+            username: self.username.unwrap_or_default(),
+            password: self.password.unwrap_or_default(),
+            sub_stream_url: self.sub_stream_url.unwrap_or_default(),
+            snapshot_url: self.snapshot_url.unwrap_or_default(),
+            sample_interval: self.sample_interval.unwrap_or(1),
+            hls_max_fps: self.hls_max_fps.unwrap_or(0),
+            did: self.did.unwrap_or_default(),
+            vendor: self.vendor.unwrap_or_default(),
+            rtsp_transport: self.rtsp_transport.unwrap_or_default(),
+            merge: None,
+        }
+    }
+}
+
+/// Rewrites `cameras[N].field: msg` into `field: msg` for the API's error message.
+fn camera_error(e: ApiError) -> ApiError {
+    if e.code != ErrorCode::InvalidInput {
+        return e;
+    }
+    let msg = e.message.trim_start_matches("invalid input: ");
+    let msg = match msg.strip_prefix("cameras[") {
+        Some(rest) => rest.split_once("].").map_or(msg, |(_, tail)| tail),
+        None => msg,
+    };
+    ApiError::invalid(msg)
+}
+
+#[utoipa::path(get, path = "/api/cameras", tag = "cameras", security(("basic" = [])),
+    responses(
+        (status = 200, body = Vec<CameraView>),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn list(State(app): State<AppState>) -> Json<Vec<CameraView>> {
+    let cfg = app.config.get();
+    Json(cfg.cameras.iter().map(|c| view(&cfg, c)).collect())
+}
+
+#[utoipa::path(post, path = "/api/cameras", tag = "cameras", security(("basic" = [])),
+    request_body = CameraCreate,
+    responses(
+        (status = 201, body = CameraView),
+        (status = 400, description = ERR_400, body = ErrorBody),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 409, description = ERR_409, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn create(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<CameraCreate>,
+) -> ApiResult<(StatusCode, Json<CameraView>)> {
+    let id = app
+        .config
+        .update(|cfg| {
+            let id = match &body.id {
+                Some(id) => {
+                    if !crate::config::valid_camera_id(id) {
+                        return Err(ApiError::invalid(
+                            "id: must be 1-64 characters of [a-z0-9-]",
+                        ));
+                    }
+                    if cfg.camera(id).is_some() {
+                        return Err(ApiError::new(
+                            ErrorCode::CameraAlreadyExists,
+                            format!("camera already exists: {id}"),
+                        ));
+                    }
+                    id.clone()
+                }
+                None => {
+                    let base = slugify(&body.name);
+                    let mut id = base.clone();
+                    let mut n = 2;
+                    while cfg.camera(&id).is_some() {
+                        id = format!("{base}-{n}");
+                        n += 1;
+                    }
+                    id
+                }
+            };
+            let cam = CameraCreate { id: None, ..body }.into_config(id.clone());
+            cfg.cameras.push(cam);
+            Ok(id)
+        })
+        .await
+        .map_err(camera_error)?;
+    let cfg = app.config.get();
+    let cam = cfg
+        .camera(&id)
+        .ok_or_else(|| ApiError::internal("camera vanished"))?;
+    tracing::info!(camera = %id, "camera added");
+    Ok((StatusCode::CREATED, Json(view(&cfg, cam))))
+}
+
+#[utoipa::path(get, path = "/api/cameras/{id}", tag = "cameras", security(("basic" = [])),
+    params(("id" = String, Path, description = "Camera id")),
+    responses(
+        (status = 200, body = CameraView),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 404, description = ERR_404, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn get_one(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<CameraView>> {
+    let cfg = app.config.get();
+    let cam = cfg
+        .camera(&id)
+        .ok_or_else(|| ApiError::camera_not_found(&id))?;
+    Ok(Json(view(&cfg, cam)))
+}
+
+#[utoipa::path(put, path = "/api/cameras/{id}", tag = "cameras", security(("basic" = [])),
+    params(("id" = String, Path, description = "Camera id")),
+    request_body = CameraPatch,
+    responses(
+        (status = 200, body = CameraView),
+        (status = 400, description = ERR_400, body = ErrorBody),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 404, description = ERR_404, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn update(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(patch): ApiJson<CameraPatch>,
+) -> ApiResult<Json<CameraView>> {
+    app.config
+        .update(|cfg| {
+            let cam = cfg
+                .camera_mut(&id)
+                .ok_or_else(|| ApiError::camera_not_found(&id))?;
+            patch.apply(cam);
+            Ok(())
+        })
+        .await
+        .map_err(camera_error)?;
+    let cfg = app.config.get();
+    let cam = cfg
+        .camera(&id)
+        .ok_or_else(|| ApiError::camera_not_found(&id))?;
+    Ok(Json(view(&cfg, cam)))
+}
+
+#[utoipa::path(delete, path = "/api/cameras/{id}", tag = "cameras", security(("basic" = [])),
+    params(("id" = String, Path, description = "Camera id")),
+    responses(
+        (status = 200, description = "Removed; its recordings stay as an archive group", body = StatusBody),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 404, description = ERR_404, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<StatusBody>> {
+    app.config
+        .update(|cfg| {
+            let before = cfg.cameras.len();
+            cfg.cameras.retain(|c| c.id != id);
+            if cfg.cameras.len() == before {
+                return Err(ApiError::camera_not_found(&id));
+            }
+            Ok(())
+        })
+        .await?;
+    tracing::info!(camera = %id, "camera deleted");
+    Ok(StatusBody::new("deleted"))
+}

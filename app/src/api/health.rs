@@ -1,0 +1,148 @@
+//! Unauthenticated liveness and readiness: `GET /api/health` (database and storage checks
+//! with free-space thresholds) and `GET /api/readyz`.
+
+use crate::duration::format_uptime;
+use crate::fsutil::fs_usage;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Below this much available space the storage check is an error whatever the threshold.
+const STORAGE_ERROR_FLOOR_BYTES: u64 = 256 * 1024 * 1024;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Check {
+    /// `ok`, `warning` or `error`.
+    pub status: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StorageCheck {
+    pub status: String,
+    pub message: String,
+    pub total_bytes: u64,
+    pub available_bytes: u64,
+    pub used_percent: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthChecks {
+    pub database: Check,
+    pub storage: StorageCheck,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, `degraded` (a warning) or `unhealthy` (an error; HTTP 503).
+    pub status: String,
+    pub checks: HealthChecks,
+    /// Daemon uptime like `2h34m15s`.
+    pub uptime: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    /// `ok` or `unavailable`.
+    pub status: String,
+}
+
+fn database_check(app: &AppState) -> Check {
+    match app.db.ping() {
+        Ok(()) => Check {
+            status: "ok".into(),
+            message: String::new(),
+        },
+        Err(e) => Check {
+            status: "error".into(),
+            message: e.to_string(),
+        },
+    }
+}
+
+fn storage_check(app: &AppState) -> StorageCheck {
+    let root = app.storage_root();
+    let threshold = app.config.get().cleanup.disk_threshold_percent as f64;
+    match fs_usage(&root) {
+        Err(e) => StorageCheck {
+            status: "error".into(),
+            message: format!("{}: {e}", root.display()),
+            total_bytes: 0,
+            available_bytes: 0,
+            used_percent: 0.0,
+        },
+        Ok(u) => {
+            let used = (u.used_percent() * 10.0).round() / 10.0;
+            let (status, message) = if u.available_bytes < STORAGE_ERROR_FLOOR_BYTES {
+                (
+                    "error",
+                    format!("only {} MiB free", u.available_bytes >> 20),
+                )
+            } else if used >= threshold {
+                (
+                    "warning",
+                    format!("disk {used}% used, threshold {threshold}%"),
+                )
+            } else {
+                ("ok", String::new())
+            };
+            StorageCheck {
+                status: status.into(),
+                message,
+                total_bytes: u.total_bytes,
+                available_bytes: u.available_bytes,
+                used_percent: used,
+            }
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/health", tag = "system",
+    responses(
+        (status = 200, description = "Healthy or degraded", body = Health),
+        (status = 503, description = "A check failed", body = Health),
+    ))]
+pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
+    let database = database_check(&app);
+    let storage = storage_check(&app);
+    let statuses = [database.status.as_str(), storage.status.as_str()];
+    let (code, status) = if statuses.contains(&"error") || app.is_shutting_down() {
+        (StatusCode::SERVICE_UNAVAILABLE, "unhealthy")
+    } else if statuses.contains(&"warning") {
+        (StatusCode::OK, "degraded")
+    } else {
+        (StatusCode::OK, "ok")
+    };
+    let body = Health {
+        status: status.into(),
+        checks: HealthChecks { database, storage },
+        uptime: format_uptime(app.started.elapsed()),
+    };
+    (code, Json(body))
+}
+
+#[utoipa::path(get, path = "/api/readyz", tag = "system",
+    responses(
+        (status = 200, description = "Ready", body = Ready),
+        (status = 503, description = "Starting, stopping or the database fails", body = Ready),
+    ))]
+pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
+    if app.is_shutting_down() || app.db.ping().is_err() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Ready {
+                status: "unavailable".into(),
+            }),
+        )
+    } else {
+        (
+            StatusCode::OK,
+            Json(Ready {
+                status: "ok".into(),
+            }),
+        )
+    }
+}

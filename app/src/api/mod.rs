@@ -1,0 +1,88 @@
+//! The HTTP surface: the router with public and authenticated routes, the JSON 404 for
+//! unknown routes and the JSON 405 (with `Allow`) for unsupported methods.
+
+pub mod cameras;
+pub mod health;
+pub mod json;
+pub mod openapi;
+pub mod settings;
+pub mod system;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+
+pub fn router(state: AppState) -> Router {
+    let protected = Router::new()
+        .route("/api/stats/system", get(system::stats_system))
+        .route("/metrics", get(system::metrics))
+        .route("/api/cameras", get(cameras::list).post(cameras::create))
+        .route(
+            "/api/cameras/{id}",
+            get(cameras::get_one)
+                .put(cameras::update)
+                .delete(cameras::delete),
+        )
+        .route(
+            "/api/cameras/{id}/merge-config",
+            put(settings::put_camera_merge).delete(settings::delete_camera_merge),
+        )
+        .route(
+            "/api/settings",
+            get(settings::get_settings).put(settings::put_settings),
+        )
+        .route(
+            "/api/settings/merge",
+            get(settings::get_merge).put(settings::put_merge),
+        )
+        .route(
+            "/api/features",
+            get(settings::get_features).put(settings::put_features),
+        )
+        .route_layer(from_fn_with_state(state.clone(), crate::auth::require_auth));
+    Router::new()
+        .route("/api/health", get(health::health))
+        .route("/api/readyz", get(health::readyz))
+        .route("/api/openapi.json", get(openapi::openapi_json))
+        .merge(protected)
+        .fallback(not_found)
+        .layer(from_fn(json_method_not_allowed))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::metrics::count_requests,
+        ))
+        .with_state(state)
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!("no such endpoint: {}", req.uri().path()),
+    )
+}
+
+/// axum answers a known path with an unsupported method with an empty 405 and an `Allow`
+/// header; give it the JSON error body every other error has.
+async fn json_method_not_allowed(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let resp = next.run(req).await;
+    if resp.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return resp;
+    }
+    let (parts, _) = resp.into_parts();
+    let mut out = ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("method {method} not allowed here"),
+    )
+    .into_response();
+    if let Some(allow) = parts.headers.get(axum::http::header::ALLOW) {
+        out.headers_mut()
+            .insert(axum::http::header::ALLOW, allow.clone());
+    }
+    out
+}

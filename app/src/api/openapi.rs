@@ -1,0 +1,63 @@
+//! The OpenAPI 3.1 document generated from the handlers' annotations, served at
+//! `GET /api/openapi.json`. Every implemented endpoint must be listed here.
+
+use crate::api::{cameras, health, settings, system};
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+pub const ERR_400: &str = "INVALID_INPUT: malformed body, unknown field or out-of-range value";
+pub const ERR_401: &str = "AUTH_REQUIRED (no credentials) or AUTH_FAILED (wrong credentials)";
+pub const ERR_404: &str = "CAMERA_NOT_FOUND";
+pub const ERR_409: &str = "CAMERA_ALREADY_EXISTS";
+pub const ERR_429: &str = "RATE_LIMITED: too many failed logins from this address (Retry-After)";
+
+struct BasicAuth;
+
+impl Modify for BasicAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "MiBee NVR API", description = "REST API of the MiBee NVR daemon. See docs/api.md."),
+    modifiers(&BasicAuth),
+    paths(
+        health::health,
+        health::readyz,
+        system::stats_system,
+        system::metrics,
+        cameras::list,
+        cameras::create,
+        cameras::get_one,
+        cameras::update,
+        cameras::delete,
+        settings::get_settings,
+        settings::put_settings,
+        settings::get_merge,
+        settings::put_merge,
+        settings::put_camera_merge,
+        settings::delete_camera_merge,
+        settings::get_features,
+        settings::put_features,
+        openapi_json,
+    ),
+    tags(
+        (name = "system", description = "Health, readiness, system figures, metrics"),
+        (name = "cameras", description = "Camera management"),
+        (name = "settings", description = "Settings, merge settings, feature flags"),
+    )
+)]
+pub struct ApiDoc;
+
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system",
+    responses((status = 200, description = "This document", body = Object)))]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

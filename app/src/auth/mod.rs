@@ -1,0 +1,162 @@
+//! HTTP Basic authentication for the protected API: verification with a short-lived cache of
+//! successes, per-address rate limiting of failures, and the 401/429 answers decisions.md asks for.
+
+mod hash;
+mod limiter;
+
+pub use hash::{check_hash_format, hash_password, verify_password};
+pub use limiter::FailureLimiter;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Successful verifications kept at most (one per distinct credential pair).
+const CACHE_CAPACITY: usize = 64;
+
+#[derive(Default)]
+pub struct AuthState {
+    /// sha256(username, password, stored hash) → expiry. Changing the password changes the key.
+    verified: Mutex<HashMap<[u8; 32], Instant>>,
+    pub limiter: FailureLimiter,
+}
+
+impl AuthState {
+    fn cached(&self, key: &[u8; 32], now: Instant) -> bool {
+        self.verified
+            .lock()
+            .expect("auth cache")
+            .get(key)
+            .is_some_and(|exp| *exp > now)
+    }
+
+    fn remember(&self, key: [u8; 32], expiry: Instant, now: Instant) {
+        let mut map = self.verified.lock().expect("auth cache");
+        map.retain(|_, exp| *exp > now);
+        if map.len() >= CACHE_CAPACITY {
+            map.clear();
+        }
+        map.insert(key, expiry);
+    }
+}
+
+fn credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    let parsed = (|| {
+        let text = value.to_str().ok()?;
+        let (scheme, b64) = text.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .ok()?;
+        let text = String::from_utf8(raw).ok()?;
+        let (u, p) = text.split_once(':')?;
+        Some((u.to_string(), p.to_string()))
+    })();
+    Some(parsed.ok_or(()))
+}
+
+fn unauthorized(code: ErrorCode, message: &str, headers: &HeaderMap) -> Response {
+    let mut err = ApiError::new(code, message);
+    if !headers.contains_key("x-requested-with") {
+        err = err.with_header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"MiBee NVR\", charset=\"UTF-8\""),
+        );
+    }
+    err.into_response()
+}
+
+/// Middleware for every protected route.
+pub async fn require_auth(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let cfg = app.config.get();
+    let auth = &cfg.auth;
+    if auth.password_hash.is_empty() {
+        return next.run(req).await;
+    }
+    let ip = peer.ip();
+    let now = Instant::now();
+    let window = auth.rate_limit.window.as_duration();
+    if let Some(retry) = app
+        .auth
+        .limiter
+        .locked(ip, auth.rate_limit.max_failures, window, now)
+    {
+        let secs = retry.as_secs() + u64::from(retry.subsec_nanos() > 0);
+        return ApiError::new(
+            ErrorCode::RateLimited,
+            "too many failed login attempts; try again later",
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from(secs.max(1)))
+        .into_response();
+    }
+    let headers = req.headers();
+    let (user, pass) = match credentials(headers) {
+        None => return unauthorized(ErrorCode::AuthRequired, "authentication required", headers),
+        Some(Ok(c)) => c,
+        Some(Err(())) => {
+            app.auth.limiter.record_failure(ip, window, now);
+            app.metrics.auth_failure();
+            return unauthorized(
+                ErrorCode::AuthFailed,
+                "authentication failed: malformed credentials",
+                headers,
+            );
+        }
+    };
+    let mut hasher = Sha256::new();
+    for part in [
+        user.as_bytes(),
+        pass.as_bytes(),
+        auth.password_hash.as_bytes(),
+    ] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    let key: [u8; 32] = hasher.finalize().into();
+    let ok = if user != auth.username {
+        false
+    } else if app.auth.cached(&key, now) {
+        true
+    } else {
+        let hash = auth.password_hash.clone();
+        let good = tokio::task::spawn_blocking(move || verify_password(&pass, &hash))
+            .await
+            .unwrap_or(false);
+        if good {
+            let ttl = auth.verify_cache_ttl.as_duration();
+            if !ttl.is_zero() {
+                app.auth.remember(key, now + ttl, now);
+            }
+        }
+        good
+    };
+    if ok {
+        app.auth.limiter.record_success(ip);
+        next.run(req).await
+    } else {
+        app.auth.limiter.record_failure(ip, window, now);
+        app.metrics.auth_failure();
+        unauthorized(
+            ErrorCode::AuthFailed,
+            "authentication failed: invalid username or password",
+            headers,
+        )
+    }
+}

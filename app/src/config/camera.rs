@@ -1,0 +1,166 @@
+//! One camera's configuration as stored in the config file, its enums, and id slugs.
+
+use crate::duration::HumanDuration;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// How the daemon talks to the camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Rtsp,
+    Onvif,
+    Http,
+    Xiaomi,
+}
+
+/// The video codec the camera sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    H264,
+    H265,
+    Mjpeg,
+}
+
+/// RTSP transport: TCP interleaved (default) or UDP (LAN only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RtspTransport {
+    #[default]
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    pub fn default_encoding(self) -> Encoding {
+        match self {
+            Protocol::Http => Encoding::Mjpeg,
+            Protocol::Xiaomi => Encoding::H265,
+            Protocol::Rtsp | Protocol::Onvif => Encoding::H264,
+        }
+    }
+}
+
+/// Per-camera merge overrides; absent fields fall back to the global `merge` settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MergeOverride {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub check_interval: Option<HumanDuration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub window_size: Option<HumanDuration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub min_segment_age: Option<HumanDuration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_segments_to_merge: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    pub id: String,
+    pub name: String,
+    pub protocol: Protocol,
+    pub encoding: Encoding,
+    pub url: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// None: the global `cleanup.retention_days`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub sub_stream_url: String,
+    #[serde(default)]
+    pub snapshot_url: String,
+    #[serde(default = "one")]
+    pub sample_interval: u32,
+    #[serde(default)]
+    pub hls_max_fps: u32,
+    #[serde(default)]
+    pub did: String,
+    #[serde(default)]
+    pub vendor: String,
+    #[serde(default)]
+    pub rtsp_transport: RtspTransport,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge: Option<MergeOverride>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> u32 {
+    1
+}
+
+impl CameraConfig {
+    #[cfg(test)]
+    pub fn new_for_test(id: &str) -> Self {
+        Self {
+            id: id.into(),
+            name: id.into(),
+            protocol: Protocol::Rtsp,
+            encoding: Encoding::H264,
+            url: "rtsp://127.0.0.1:8554/test".into(),
+            enabled: true,
+            retention_days: Some(7),
+            username: "u".into(),
+            password: "p".into(),
+            sub_stream_url: String::new(),
+            snapshot_url: String::new(),
+            sample_interval: 1,
+            hls_max_fps: 0,
+            did: String::new(),
+            vendor: String::new(),
+            rtsp_transport: RtspTransport::Tcp,
+            merge: Some(MergeOverride {
+                enabled: Some(false),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+/// Derives a camera id from a name: lowercase ASCII letters and digits joined by `-`
+/// (`Front Door` → `front-door`); at most 60 characters so `-NN` suffixes still fit in 64.
+pub fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for ch in name.chars().flat_map(|c| c.to_lowercase()) {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let mut s: String = out.trim_end_matches('-').chars().take(60).collect();
+    while s.ends_with('-') {
+        s.pop();
+    }
+    if s.is_empty() { "camera".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slugify;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("Front Door"), "front-door");
+        assert_eq!(slugify("  Garage -- Left!! "), "garage-left");
+        assert_eq!(slugify("Café Ünïcode"), "caf-n-code");
+        assert_eq!(slugify("***"), "camera");
+        assert_eq!(slugify(&"x".repeat(100)).len(), 60);
+    }
+}

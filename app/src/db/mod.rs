@@ -1,0 +1,250 @@
+//! The metadata database (redb, `mibee-nvr.redb` in the data dir): everything that is not
+//! configuration. Owns the schema version, migrations, and the invariant check behind
+//! `mibee-nvr check`. Tables: `meta` (schema version and bookkeeping), `runtime` (small
+//! JSON state such as the boot counter), `daily_stats` (one JSON sample per UTC day).
+
+mod migrate;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub use migrate::CURRENT_SCHEMA_VERSION;
+
+pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+pub(crate) const RUNTIME: TableDefinition<&str, &[u8]> = TableDefinition::new("runtime");
+pub(crate) const DAILY_STATS: TableDefinition<&str, &[u8]> = TableDefinition::new("daily_stats");
+
+pub const DB_FILE_NAME: &str = "mibee-nvr.redb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Redb(#[from] redb::Error),
+    #[error(
+        "database schema version {found} is newer than this build supports ({supported}); refusing to downgrade"
+    )]
+    TooNew { found: u64, supported: u64 },
+    #[error("database invariant violated: {0}")]
+    Invariant(String),
+    #[error("database task failed: {0}")]
+    Join(String),
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(impl From<$t> for DbError { fn from(e: $t) -> Self { DbError::Redb(e.into()) } })*};
+}
+from_redb!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+/// One day's storage sample, kept for `GET /api/stats/trends`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailySample {
+    pub date: String,
+    pub total_bytes: u64,
+    pub used_bytes: u64,
+    pub recording_count: u64,
+}
+
+pub struct Db {
+    db: Database,
+    path: PathBuf,
+}
+
+impl Db {
+    /// Opens (or creates) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, DbError> {
+        let db = Database::create(path)?;
+        let me = Self {
+            db,
+            path: path.to_path_buf(),
+        };
+        migrate::migrate(&me.db)?;
+        Ok(me)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema_version(&self) -> Result<u64, DbError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(META)?;
+        Ok(t.get("schema_version")?.map(|g| g.value()).unwrap_or(0))
+    }
+
+    /// A cheap read that proves the database answers (used by health checks).
+    pub fn ping(&self) -> Result<(), DbError> {
+        self.schema_version().map(|_| ())
+    }
+
+    /// Increments and returns the boot counter.
+    pub fn record_boot(&self) -> Result<u64, DbError> {
+        let txn = self.db.begin_write()?;
+        let n = {
+            let mut t = txn.open_table(META)?;
+            let n = t.get("boot_count")?.map(|g| g.value()).unwrap_or(0) + 1;
+            t.insert("boot_count", n)?;
+            n
+        };
+        txn.commit()?;
+        Ok(n)
+    }
+
+    pub fn put_runtime<T: Serialize>(&self, key: &str, value: &T) -> Result<(), DbError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| DbError::Invariant(e.to_string()))?;
+        let txn = self.db.begin_write()?;
+        txn.open_table(RUNTIME)?.insert(key, bytes.as_slice())?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    pub fn get_runtime<T: for<'de> Deserialize<'de>>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, DbError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(RUNTIME)?;
+        match t.get(key)? {
+            None => Ok(None),
+            Some(g) => serde_json::from_slice(g.value())
+                .map(Some)
+                .map_err(|e| DbError::Invariant(format!("runtime[{key}]: {e}"))),
+        }
+    }
+
+    /// Stores (replaces) the sample of `sample.date`.
+    pub fn put_daily_sample(&self, sample: &DailySample) -> Result<(), DbError> {
+        parse_date(&sample.date)?;
+        let bytes = serde_json::to_vec(sample).map_err(|e| DbError::Invariant(e.to_string()))?;
+        let txn = self.db.begin_write()?;
+        txn.open_table(DAILY_STATS)?
+            .insert(sample.date.as_str(), bytes.as_slice())?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// All daily samples, oldest first.
+    pub fn daily_samples(&self) -> Result<Vec<DailySample>, DbError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(DAILY_STATS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (_, v) = row?;
+            let s: DailySample = serde_json::from_slice(v.value())
+                .map_err(|e| DbError::Invariant(format!("daily_stats: {e}")))?;
+            out.push(s);
+        }
+        Ok(out)
+    }
+
+    /// Verifies the invariants: schema version current, every table readable, every daily
+    /// sample keyed by its own valid date, every runtime value valid JSON. Returns a summary.
+    pub fn check(&self) -> Result<String, DbError> {
+        let version = self.schema_version()?;
+        if version != CURRENT_SCHEMA_VERSION {
+            return Err(DbError::Invariant(format!(
+                "schema version {version}, expected {CURRENT_SCHEMA_VERSION}"
+            )));
+        }
+        let txn = self.db.begin_read()?;
+        let daily = txn.open_table(DAILY_STATS)?;
+        let mut days = 0;
+        for row in daily.iter()? {
+            let (k, v) = row?;
+            let s: DailySample = serde_json::from_slice(v.value())
+                .map_err(|e| DbError::Invariant(format!("daily_stats[{}]: {e}", k.value())))?;
+            if s.date != k.value() {
+                return Err(DbError::Invariant(format!(
+                    "daily_stats key {} holds date {}",
+                    k.value(),
+                    s.date
+                )));
+            }
+            parse_date(&s.date)?;
+            if s.used_bytes > s.total_bytes {
+                return Err(DbError::Invariant(format!(
+                    "daily_stats[{}]: used > total",
+                    s.date
+                )));
+            }
+            days += 1;
+        }
+        let runtime = txn.open_table(RUNTIME)?;
+        let mut keys = 0;
+        for row in runtime.iter()? {
+            let (k, v) = row?;
+            serde_json::from_slice::<serde_json::Value>(v.value())
+                .map_err(|e| DbError::Invariant(format!("runtime[{}]: {e}", k.value())))?;
+            keys += 1;
+        }
+        Ok(format!(
+            "schema v{version}; {days} daily samples; {keys} runtime keys"
+        ))
+    }
+
+    /// Runs redb's own structural integrity check (needs exclusive access).
+    pub fn check_integrity(path: &Path) -> Result<bool, DbError> {
+        let mut db = Database::open(path)?;
+        Ok(db.check_integrity()?)
+    }
+}
+
+fn parse_date(s: &str) -> Result<time::Date, DbError> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &fmt).map_err(|e| DbError::Invariant(format!("bad date {s:?}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_migrate_and_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(DB_FILE_NAME);
+        let db = Db::open(&p).unwrap();
+        assert_eq!(db.schema_version().unwrap(), CURRENT_SCHEMA_VERSION);
+        assert_eq!(db.record_boot().unwrap(), 1);
+        let s = DailySample {
+            date: "2026-11-26".into(),
+            total_bytes: 10,
+            used_bytes: 4,
+            recording_count: 2,
+        };
+        db.put_daily_sample(&s).unwrap();
+        assert!(
+            db.put_daily_sample(&DailySample {
+                date: "2026-13-01".into(),
+                ..s.clone()
+            })
+            .is_err()
+        );
+        db.put_runtime("x", &serde_json::json!({"a": 1})).unwrap();
+        assert!(db.check().unwrap().contains("1 daily samples"));
+        drop(db);
+        let db = Db::open(&p).unwrap();
+        assert_eq!(db.record_boot().unwrap(), 2, "state survives reopening");
+        assert_eq!(db.daily_samples().unwrap(), vec![s]);
+        drop(db);
+        assert!(Db::check_integrity(&p).unwrap());
+    }
+
+    #[test]
+    fn check_catches_a_bad_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join(DB_FILE_NAME)).unwrap();
+        let txn = db.db.begin_write().unwrap();
+        txn.open_table(DAILY_STATS)
+            .unwrap()
+            .insert("2026-01-01", b"{not json".as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+        assert!(matches!(db.check(), Err(DbError::Invariant(_))));
+    }
+}

@@ -1,0 +1,14 @@
+//! MiBee NVR daemon library: configuration, metadata store, authentication and the HTTP API.
+//! `main.rs` is only the command line around `serve`.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod duration;
+pub mod error;
+pub mod fsutil;
+pub mod metrics;
+pub mod server;
+pub mod state;
+pub mod sysinfo;

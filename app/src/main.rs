@@ -1,0 +1,125 @@
+//! The `mibee-nvr` command line: `serve` (the default), `check` and `hash-password`.
+
+use clap::{Parser, Subcommand};
+use mibee_nvr::config::check_file;
+use mibee_nvr::db::{DB_FILE_NAME, Db};
+use mibee_nvr::server::{ServeOptions, serve};
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "mibee-nvr",
+    version,
+    about = "MiBee NVR: network video recorder daemon"
+)]
+struct Cli {
+    /// The config file; created with defaults when missing. Its directory is the data dir.
+    #[arg(
+        long,
+        global = true,
+        env = "MIBEE_CONFIG",
+        default_value = "/data/mibee-nvr.toml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon (the default).
+    Serve {
+        /// Listen address for this run only, overriding server.listen (e.g. 127.0.0.1:0).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Write the bound address to this file once listening.
+        #[arg(long)]
+        ready_file: Option<PathBuf>,
+    },
+    /// Validate the config file and verify the database's invariants, then exit.
+    Check,
+    /// Print an argon2id hash for auth.password_hash (reads stdin when no argument).
+    HashPassword { password: Option<String> },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let result = match cli.command.unwrap_or(Command::Serve {
+        listen: None,
+        ready_file: None,
+    }) {
+        Command::Serve { listen, ready_file } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| {
+                rt.block_on(serve(ServeOptions {
+                    config_path: cli.config,
+                    listen,
+                    ready_file,
+                }))
+            }),
+        Command::Check => check(&cli.config),
+        Command::HashPassword { password } => hash_password(password),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mibee-nvr: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(config: &std::path::Path) -> anyhow::Result<()> {
+    let cfg = check_file(config).map_err(|e| anyhow::anyhow!("config: {e}"))?;
+    println!(
+        "config ok: {} ({} cameras)",
+        config.display(),
+        cfg.cameras.len()
+    );
+    let data_dir = config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let db_path = data_dir.join(DB_FILE_NAME);
+    if !db_path.exists() {
+        println!(
+            "database: none yet at {} (created at first start)",
+            db_path.display()
+        );
+        return Ok(());
+    }
+    let summary = Db::open(&db_path)?.check()?;
+    if !Db::check_integrity(&db_path)? {
+        anyhow::bail!(
+            "database {}: integrity check repaired damage; re-run check",
+            db_path.display()
+        );
+    }
+    println!("database ok: {} ({summary})", db_path.display());
+    Ok(())
+}
+
+fn hash_password(arg: Option<String>) -> anyhow::Result<()> {
+    let password = match arg {
+        Some(p) => p,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    println!("{}", mibee_nvr::auth::hash_password(&password)?);
+    Ok(())
+}

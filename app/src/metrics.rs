@@ -1,0 +1,157 @@
+//! Prometheus metrics (OpenMetrics text at `GET /metrics`): requests by route and status,
+//! auth failures, bytes written by kind, and process figures sampled at scrape time.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WriteLabels {
+    pub kind: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    auth_failures: Counter,
+    bytes_written: Family<WriteLabels, Gauge<u64, AtomicU64>>,
+    rss_bytes: Gauge,
+    cpu_seconds: Gauge<f64, AtomicU64>,
+    threads: Gauge,
+    open_fds: Gauge,
+    uptime_seconds: Gauge<f64, AtomicU64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("mibee");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        let auth_failures = Counter::default();
+        registry.register(
+            "auth_failures",
+            "Failed Basic auth attempts",
+            auth_failures.clone(),
+        );
+        let bytes_written = Family::<WriteLabels, Gauge<u64, AtomicU64>>::default();
+        registry.register(
+            "bytes_written",
+            "Bytes this process wrote to disk, by kind",
+            bytes_written.clone(),
+        );
+        let rss_bytes = Gauge::default();
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident set size",
+            rss_bytes.clone(),
+        );
+        let cpu_seconds = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "process_cpu_seconds",
+            "User + system CPU time",
+            cpu_seconds.clone(),
+        );
+        let threads = Gauge::default();
+        registry.register("process_threads", "OS threads", threads.clone());
+        let open_fds = Gauge::default();
+        registry.register(
+            "process_open_fds",
+            "Open file descriptors",
+            open_fds.clone(),
+        );
+        let uptime_seconds = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "uptime_seconds",
+            "Seconds since the daemon started",
+            uptime_seconds.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            auth_failures,
+            bytes_written,
+            rss_bytes,
+            cpu_seconds,
+            threads,
+            open_fds,
+            uptime_seconds,
+        }
+    }
+
+    pub fn auth_failure(&self) {
+        self.auth_failures.inc();
+    }
+
+    pub fn auth_failures(&self) -> u64 {
+        self.auth_failures.get()
+    }
+
+    /// Samples the process figures and renders the registry.
+    pub fn render(&self, uptime_secs: f64, bytes_written: &[(&str, u64)]) -> String {
+        let p = crate::sysinfo::process_figures();
+        self.rss_bytes.set(p.rss_bytes as i64);
+        self.cpu_seconds.set(p.cpu_seconds);
+        self.threads.set(p.threads);
+        self.open_fds.set(p.open_fds as i64);
+        self.uptime_seconds.set(uptime_secs);
+        for (kind, n) in bytes_written {
+            self.bytes_written
+                .get_or_create(&WriteLabels {
+                    kind: (*kind).into(),
+                })
+                .set(*n);
+        }
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("encode metrics");
+        out
+    }
+}
+
+/// Middleware counting every request by its matched route (not the raw path, which would
+/// let clients create unbounded label values).
+pub async fn count_requests(
+    State(app): State<crate::state::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let method = req.method().as_str().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    app.metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: resp.status().as_u16(),
+        })
+        .inc();
+    resp
+}

@@ -1,0 +1,66 @@
+//! Daemon start-up and shutdown: load the config, open the database, bind, serve until
+//! SIGTERM/SIGINT, then drain in-flight requests.
+
+use crate::config::ConfigStore;
+use crate::db::{DB_FILE_NAME, Db};
+use crate::state::AppState;
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub struct ServeOptions {
+    pub config_path: PathBuf,
+    /// Overrides `server.listen` for this run only (tests use `127.0.0.1:0`).
+    pub listen: Option<String>,
+    /// Where to write the bound address once listening (for tests and scripts).
+    pub ready_file: Option<PathBuf>,
+}
+
+pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
+    let config = ConfigStore::load_or_create(&opts.config_path)?;
+    let cfg = config.get();
+    let db_path = config.data_dir().join(DB_FILE_NAME);
+    let db = Db::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?;
+    let boots = db.record_boot()?;
+    let root = cfg.storage_root(config.data_dir());
+    std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    let state = AppState::new(config, db);
+    let addr = opts.listen.clone().unwrap_or_else(|| cfg.listen_addr());
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let bound = listener.local_addr()?;
+    tracing::info!(%bound, boot = boots, config = %opts.config_path.display(), version = env!("CARGO_PKG_VERSION"), "mibee-nvr listening");
+    if let Some(p) = &opts.ready_file {
+        write_ready_file(p, bound)?;
+    }
+    let app = crate::api::router(state.clone());
+    let shutdown_state = state.clone();
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        shutdown_state.set_shutting_down();
+        tracing::info!("shutting down: draining requests");
+    })
+    .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn write_ready_file(path: &Path, bound: SocketAddr) -> anyhow::Result<()> {
+    crate::fsutil::write_atomic(path, bound.to_string().as_bytes(), 0o644)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
