@@ -20,7 +20,7 @@ impl HumanDuration {
 
 /// Parses `1h30m`, `45s`, `500ms`, `2d`. A bare number is rejected (units are required).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let s = text.trim();
+    let s = text;
     if s.is_empty() {
         return Err("empty duration".into());
     }
@@ -178,6 +178,7 @@ mod tests {
             "-1s",
             "1.5h",
             "1 h",
+            " 30s",
             "99999999999999999999h",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should fail");

@@ -24,7 +24,8 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let boots = db.record_boot()?;
     let root = cfg.storage_root(config.data_dir());
     std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
-    let state = AppState::new(config, db);
+    let root = root.canonicalize().unwrap_or(root);
+    let state = AppState::new(config, db, root);
     let addr = opts.listen.clone().unwrap_or_else(|| cfg.listen_addr());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

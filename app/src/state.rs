@@ -19,6 +19,8 @@ pub struct Inner {
     pub auth: AuthState,
     pub metrics: Metrics,
     pub started: Instant,
+    /// The recordings root in effect since start (a changed `storage.root_dir` waits for a restart).
+    pub storage_root: std::path::PathBuf,
     shutting_down: AtomicBool,
 }
 
@@ -30,13 +32,14 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(config: ConfigStore, db: Db) -> Self {
+    pub fn new(config: ConfigStore, db: Db, storage_root: std::path::PathBuf) -> Self {
         Self(Arc::new(Inner {
             config,
             db,
             auth: AuthState::default(),
             metrics: Metrics::new(),
             started: Instant::now(),
+            storage_root,
             shutting_down: AtomicBool::new(false),
         }))
     }
@@ -49,9 +52,9 @@ impl AppState {
         self.shutting_down.load(Ordering::SeqCst)
     }
 
-    /// The recordings root resolved against the data dir.
+    /// The recordings root in effect.
     pub fn storage_root(&self) -> std::path::PathBuf {
-        self.config.get().storage_root(self.config.data_dir())
+        self.storage_root.clone()
     }
 
     /// Bytes this process wrote, by kind (video and index arrive with the recording engine).

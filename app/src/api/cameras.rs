@@ -86,28 +86,41 @@ pub fn view(cfg: &Config, cam: &CameraConfig) -> CameraView {
 
 /// Body of `POST /api/cameras`.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "name": "Front Door", "protocol": "rtsp", "encoding": "h264",
+    "url": "rtsp://192.0.2.10:554/stream", "username": "admin", "password": "secret", "enabled": true
+}))]
 #[serde(deny_unknown_fields)]
 pub struct CameraCreate {
     /// `[a-z0-9-]{1,64}`; derived from `name` when absent.
+    #[schema(pattern = r"^[a-z0-9-]{1,64}$")]
     pub id: Option<String>,
+    #[schema(min_length = 1, max_length = 128)]
     pub name: String,
     /// Default `rtsp`.
     pub protocol: Option<Protocol>,
     /// Default by protocol: rtsp/onvif → h264, http → mjpeg, xiaomi → h265.
     pub encoding: Option<Encoding>,
+    #[schema(pattern = r"^[A-Za-z][A-Za-z0-9+.-]*://", max_length = 2048)]
     pub url: String,
     pub enabled: Option<bool>,
     #[schema(minimum = 1, maximum = 3650)]
     pub retention_days: Option<u32>,
+    #[schema(max_length = 128)]
     pub username: Option<String>,
+    #[schema(max_length = 256)]
     pub password: Option<String>,
+    #[schema(pattern = r"^$|^[A-Za-z][A-Za-z0-9+.-]*://", max_length = 2048)]
     pub sub_stream_url: Option<String>,
+    #[schema(pattern = r"^$|^[A-Za-z][A-Za-z0-9+.-]*://", max_length = 2048)]
     pub snapshot_url: Option<String>,
     #[schema(minimum = 1, maximum = 86400)]
     pub sample_interval: Option<u32>,
     #[schema(minimum = 0, maximum = 120)]
     pub hls_max_fps: Option<u32>,
+    #[schema(max_length = 128)]
     pub did: Option<String>,
+    #[schema(max_length = 128)]
     pub vendor: Option<String>,
     pub rtsp_transport: Option<RtspTransport>,
 }
@@ -150,7 +163,7 @@ fn camera_error(e: ApiError) -> ApiError {
     ApiError::invalid(msg)
 }
 
-#[utoipa::path(get, path = "/api/cameras", tag = "cameras", security(("basic" = [])),
+#[utoipa::path(get, path = "/api/cameras", operation_id = "listCameras", tag = "cameras", security(("basic" = [])),
     responses(
         (status = 200, body = Vec<CameraView>),
         (status = 401, description = ERR_401, body = ErrorBody),
@@ -161,7 +174,7 @@ pub async fn list(State(app): State<AppState>) -> Json<Vec<CameraView>> {
     Json(cfg.cameras.iter().map(|c| view(&cfg, c)).collect())
 }
 
-#[utoipa::path(post, path = "/api/cameras", tag = "cameras", security(("basic" = [])),
+#[utoipa::path(post, path = "/api/cameras", operation_id = "createCamera", tag = "cameras", security(("basic" = [])),
     request_body = CameraCreate,
     responses(
         (status = 201, body = CameraView),
@@ -217,7 +230,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(&cfg, cam))))
 }
 
-#[utoipa::path(get, path = "/api/cameras/{id}", tag = "cameras", security(("basic" = [])),
+#[utoipa::path(get, path = "/api/cameras/{id}", operation_id = "getCamera", tag = "cameras", security(("basic" = [])),
     params(("id" = String, Path, description = "Camera id")),
     responses(
         (status = 200, body = CameraView),
@@ -236,7 +249,7 @@ pub async fn get_one(
     Ok(Json(view(&cfg, cam)))
 }
 
-#[utoipa::path(put, path = "/api/cameras/{id}", tag = "cameras", security(("basic" = [])),
+#[utoipa::path(put, path = "/api/cameras/{id}", operation_id = "updateCamera", tag = "cameras", security(("basic" = [])),
     params(("id" = String, Path, description = "Camera id")),
     request_body = CameraPatch,
     responses(
@@ -268,7 +281,7 @@ pub async fn update(
     Ok(Json(view(&cfg, cam)))
 }
 
-#[utoipa::path(delete, path = "/api/cameras/{id}", tag = "cameras", security(("basic" = [])),
+#[utoipa::path(delete, path = "/api/cameras/{id}", operation_id = "deleteCamera", tag = "cameras", security(("basic" = [])),
     params(("id" = String, Path, description = "Camera id")),
     responses(
         (status = 200, description = "Removed; its recordings stay as an archive group", body = StatusBody),

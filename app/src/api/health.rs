@@ -76,19 +76,7 @@ fn storage_check(app: &AppState) -> StorageCheck {
         },
         Ok(u) => {
             let used = (u.used_percent() * 10.0).round() / 10.0;
-            let (status, message) = if u.available_bytes < STORAGE_ERROR_FLOOR_BYTES {
-                (
-                    "error",
-                    format!("only {} MiB free", u.available_bytes >> 20),
-                )
-            } else if used >= threshold {
-                (
-                    "warning",
-                    format!("disk {used}% used, threshold {threshold}%"),
-                )
-            } else {
-                ("ok", String::new())
-            };
+            let (status, message) = classify_storage(u.available_bytes, used, threshold);
             StorageCheck {
                 status: status.into(),
                 message,
@@ -100,7 +88,25 @@ fn storage_check(app: &AppState) -> StorageCheck {
     }
 }
 
-#[utoipa::path(get, path = "/api/health", tag = "system",
+/// `error` below the free-space floor, `warning` at or above the cleanup threshold.
+fn classify_storage(
+    available_bytes: u64,
+    used_percent: f64,
+    threshold: f64,
+) -> (&'static str, String) {
+    if available_bytes < STORAGE_ERROR_FLOOR_BYTES {
+        ("error", format!("only {} MiB free", available_bytes >> 20))
+    } else if used_percent >= threshold {
+        (
+            "warning",
+            format!("disk {used_percent}% used, threshold {threshold}%"),
+        )
+    } else {
+        ("ok", String::new())
+    }
+}
+
+#[utoipa::path(get, path = "/api/health", operation_id = "health", tag = "system",
     responses(
         (status = 200, description = "Healthy or degraded", body = Health),
         (status = 503, description = "A check failed", body = Health),
@@ -124,7 +130,7 @@ pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     (code, Json(body))
 }
 
-#[utoipa::path(get, path = "/api/readyz", tag = "system",
+#[utoipa::path(get, path = "/api/readyz", operation_id = "readyz", tag = "system",
     responses(
         (status = 200, description = "Ready", body = Ready),
         (status = 503, description = "Starting, stopping or the database fails", body = Ready),
@@ -144,5 +150,23 @@ pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Ready>) {
                 status: "ok".into(),
             }),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::classify_storage;
+
+    #[test]
+    fn storage_thresholds() {
+        let gib = 1 << 30;
+        assert_eq!(classify_storage(10 * gib, 40.0, 95.0).0, "ok");
+        assert_eq!(classify_storage(10 * gib, 95.0, 95.0).0, "warning");
+        assert_eq!(classify_storage(100 << 20, 10.0, 95.0).0, "error");
+        assert!(
+            classify_storage(100 << 20, 10.0, 95.0)
+                .1
+                .contains("100 MiB")
+        );
     }
 }

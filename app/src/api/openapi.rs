@@ -24,10 +24,45 @@ impl Modify for BasicAuth {
     }
 }
 
+/// OpenAPI links from "camera created" to the operations on that camera, so clients and
+/// stateful testers know where the new id goes.
+struct CameraLinks;
+
+impl Modify for CameraLinks {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::link::Link;
+        let Some(create) = api
+            .paths
+            .paths
+            .get_mut("/api/cameras")
+            .and_then(|p| p.post.as_mut())
+        else {
+            return;
+        };
+        let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") else {
+            return;
+        };
+        for op in [
+            "getCamera",
+            "updateCamera",
+            "deleteCamera",
+            "putCameraMergeConfig",
+            "deleteCameraMergeConfig",
+        ] {
+            let link = Link::builder()
+                .operation_id(op)
+                .parameter("id", "$response.body#/id")
+                .build();
+            created.links.insert(op.to_string(), RefOr::T(link));
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "MiBee NVR API", description = "REST API of the MiBee NVR daemon. See docs/api.md."),
-    modifiers(&BasicAuth),
+    modifiers(&BasicAuth, &CameraLinks),
     paths(
         health::health,
         health::readyz,
@@ -56,7 +91,7 @@ impl Modify for BasicAuth {
 )]
 pub struct ApiDoc;
 
-#[utoipa::path(get, path = "/api/openapi.json", tag = "system",
+#[utoipa::path(get, path = "/api/openapi.json", operation_id = "openapi", tag = "system",
     responses((status = 200, description = "This document", body = Object)))]
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())

@@ -51,7 +51,7 @@ pub struct FeaturesView {
     pub features: Features,
 }
 
-#[utoipa::path(get, path = "/api/settings", tag = "settings", security(("basic" = [])),
+#[utoipa::path(get, path = "/api/settings", operation_id = "getSettings", tag = "settings", security(("basic" = [])),
     responses(
         (status = 200, body = SettingsView),
         (status = 401, description = ERR_401, body = ErrorBody),
@@ -74,7 +74,7 @@ pub async fn get_settings(State(app): State<AppState>) -> Json<SettingsView> {
     })
 }
 
-#[utoipa::path(put, path = "/api/settings", tag = "settings", security(("basic" = [])),
+#[utoipa::path(put, path = "/api/settings", operation_id = "updateSettings", tag = "settings", security(("basic" = [])),
     request_body = SettingsPatch,
     responses(
         (status = 200, body = SettingsUpdated),
@@ -99,7 +99,7 @@ pub async fn put_settings(
         if pw.is_empty() {
             new_hash = Some(String::new());
         } else {
-            if pw.chars().count() < MIN_PASSWORD_LEN || pw.len() > 1024 {
+            if pw.chars().count() < MIN_PASSWORD_LEN || pw.chars().count() > 1024 {
                 return Err(ApiError::invalid(format!(
                     "auth.password: must be {MIN_PASSWORD_LEN} to 1024 characters"
                 )));
@@ -127,7 +127,7 @@ pub async fn put_settings(
     }))
 }
 
-#[utoipa::path(get, path = "/api/settings/merge", tag = "settings", security(("basic" = [])),
+#[utoipa::path(get, path = "/api/settings/merge", operation_id = "getMergeSettings", tag = "settings", security(("basic" = [])),
     responses(
         (status = 200, body = MergeConfig),
         (status = 401, description = ERR_401, body = ErrorBody),
@@ -137,7 +137,7 @@ pub async fn get_merge(State(app): State<AppState>) -> Json<MergeConfig> {
     Json(app.config.get().merge.clone())
 }
 
-#[utoipa::path(put, path = "/api/settings/merge", tag = "settings", security(("basic" = [])),
+#[utoipa::path(put, path = "/api/settings/merge", operation_id = "updateMergeSettings", tag = "settings", security(("basic" = [])),
     request_body = MergePatch,
     responses(
         (status = 200, body = StatusBody),
@@ -166,7 +166,7 @@ fn merge_error(e: ApiError) -> ApiError {
     }
 }
 
-#[utoipa::path(put, path = "/api/cameras/{id}/merge-config", tag = "settings", security(("basic" = [])),
+#[utoipa::path(put, path = "/api/cameras/{id}/merge-config", operation_id = "putCameraMergeConfig", tag = "settings", security(("basic" = [])),
     params(("id" = String, Path, description = "Camera id")),
     request_body = MergePatch,
     responses(
@@ -194,7 +194,7 @@ pub async fn put_camera_merge(
     Ok(StatusBody::new("updated"))
 }
 
-#[utoipa::path(delete, path = "/api/cameras/{id}/merge-config", tag = "settings", security(("basic" = [])),
+#[utoipa::path(delete, path = "/api/cameras/{id}/merge-config", operation_id = "deleteCameraMergeConfig", tag = "settings", security(("basic" = [])),
     params(("id" = String, Path, description = "Camera id")),
     responses(
         (status = 200, description = "Overrides removed; the global merge settings apply", body = StatusBody),
@@ -218,7 +218,7 @@ pub async fn delete_camera_merge(
     Ok(StatusBody::new("reset"))
 }
 
-#[utoipa::path(get, path = "/api/features", tag = "settings", security(("basic" = [])),
+#[utoipa::path(get, path = "/api/features", operation_id = "getFeatures", tag = "settings", security(("basic" = [])),
     responses(
         (status = 200, body = FeaturesView),
         (status = 401, description = ERR_401, body = ErrorBody),
@@ -230,7 +230,7 @@ pub async fn get_features(State(app): State<AppState>) -> Json<FeaturesView> {
     })
 }
 
-#[utoipa::path(put, path = "/api/features", tag = "settings", security(("basic" = [])),
+#[utoipa::path(put, path = "/api/features", operation_id = "updateFeatures", tag = "settings", security(("basic" = [])),
     request_body = FeaturesPatch,
     responses(
         (status = 200, body = StatusBody),

@@ -42,7 +42,7 @@ pub struct SystemStats {
     pub timestamp: i64,
 }
 
-#[utoipa::path(get, path = "/api/stats/system", tag = "system", security(("basic" = [])),
+#[utoipa::path(get, path = "/api/stats/system", operation_id = "systemStats", tag = "system", security(("basic" = [])),
     responses(
         (status = 200, body = SystemStats),
         (status = 401, description = ERR_401, body = ErrorBody),
@@ -71,7 +71,7 @@ pub async fn stats_system(State(app): State<AppState>) -> Json<SystemStats> {
     })
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "system", security(("basic" = [])),
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "system", security(("basic" = [])),
     responses(
         (status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String),
         (status = 401, description = ERR_401, body = ErrorBody),

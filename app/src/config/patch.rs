@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct ServerPatch {
     /// `:PORT` or `HOST:PORT`; applied at the next start.
+    #[schema(pattern = r":[0-9]{1,5}$")]
     pub listen: Option<String>,
 }
 
@@ -18,6 +19,7 @@ pub struct ServerPatch {
 #[serde(deny_unknown_fields)]
 pub struct StoragePatch {
     /// Applied at the next start.
+    #[schema(min_length = 1, max_length = 4096)]
     pub root_dir: Option<String>,
     pub segment_duration: Option<HumanDuration>,
 }
@@ -43,12 +45,15 @@ pub struct RateLimitPatch {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthPatch {
+    #[schema(min_length = 1, max_length = 64)]
     pub username: Option<String>,
     /// A new password, hashed with argon2id by the daemon; `""` turns authentication off.
+    #[schema(max_length = 1024)]
     pub password: Option<String>,
     /// A ready argon2id or bcrypt hash (e.g. from `mibee-nvr hash-password`).
     pub password_hash: Option<String>,
     pub verify_cache_ttl: Option<HumanDuration>,
+    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
     pub rate_limit: Option<RateLimitPatch>,
 }
 
@@ -77,11 +82,17 @@ pub struct LivePatch {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
+    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
     pub server: Option<ServerPatch>,
+    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
     pub storage: Option<StoragePatch>,
+    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
     pub cleanup: Option<CleanupPatch>,
+    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
     pub auth: Option<AuthPatch>,
+    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
     pub merge: Option<MergePatch>,
+    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
     pub live: Option<LivePatch>,
 }
 
@@ -98,24 +109,32 @@ pub struct FeaturesPatch {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CameraPatch {
+    #[schema(min_length = 1, max_length = 128)]
     pub name: Option<String>,
     pub protocol: Option<Protocol>,
     pub encoding: Option<Encoding>,
+    #[schema(pattern = r"^[A-Za-z][A-Za-z0-9+.-]*://", max_length = 2048)]
     pub url: Option<String>,
     pub enabled: Option<bool>,
     /// `null` returns the camera to the global retention.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 3650)]
     pub retention_days: Option<Option<u32>>,
+    #[schema(max_length = 128)]
     pub username: Option<String>,
+    #[schema(max_length = 256)]
     pub password: Option<String>,
+    #[schema(pattern = r"^$|^[A-Za-z][A-Za-z0-9+.-]*://", max_length = 2048)]
     pub sub_stream_url: Option<String>,
+    #[schema(pattern = r"^$|^[A-Za-z][A-Za-z0-9+.-]*://", max_length = 2048)]
     pub snapshot_url: Option<String>,
     #[schema(minimum = 1, maximum = 86400)]
     pub sample_interval: Option<u32>,
     #[schema(minimum = 0, maximum = 120)]
     pub hls_max_fps: Option<u32>,
+    #[schema(max_length = 128)]
     pub did: Option<String>,
+    #[schema(max_length = 128)]
     pub vendor: Option<String>,
     pub rtsp_transport: Option<RtspTransport>,
 }

@@ -168,7 +168,8 @@ fn validate_listen(listen: &str) -> VResult {
 }
 
 fn validate_username(u: &str) -> VResult {
-    if u.is_empty() || u.len() > 64 || u.contains(':') || u.chars().any(char::is_control) {
+    if u.is_empty() || u.chars().count() > 64 || u.contains(':') || u.chars().any(char::is_control)
+    {
         return Err(ValidationError::new(
             "auth.username",
             "must be 1-64 characters without ':' or control characters",
@@ -278,7 +279,7 @@ fn validate_camera(prefix: &str, cam: &CameraConfig) -> VResult {
         ("username", &cam.username, 128),
         ("password", &cam.password, 256),
     ] {
-        if v.len() > max || v.chars().any(char::is_control) {
+        if v.chars().count() > max || v.chars().any(char::is_control) {
             return Err(ValidationError::new(
                 f(k),
                 format!("at most {max} printable characters"),
@@ -286,7 +287,7 @@ fn validate_camera(prefix: &str, cam: &CameraConfig) -> VResult {
         }
     }
     for (k, v) in [("did", &cam.did), ("vendor", &cam.vendor)] {
-        if v.len() > 128 || v.chars().any(char::is_control) {
+        if v.chars().count() > 128 || v.chars().any(char::is_control) {
             return Err(ValidationError::new(
                 f(k),
                 "at most 128 printable characters",

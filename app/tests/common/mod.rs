@@ -1,0 +1,154 @@
+//! Test harness: starts the real `mibee-nvr` binary as a child process on an ephemeral
+//! 127.0.0.1 port with its own data dir, and talks to it with a real HTTP client.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mibee-nvr");
+
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    child: Option<Child>,
+    pub client: reqwest::Client,
+}
+
+impl Daemon {
+    /// Starts a daemon on a fresh data dir (config created with defaults).
+    pub async fn start() -> Self {
+        Self::start_with_config(None).await
+    }
+
+    /// Starts a daemon whose config file holds `toml` (None: created by the daemon).
+    pub async fn start_with_config(toml: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        if let Some(t) = toml {
+            std::fs::write(dir.path().join("mibee-nvr.toml"), t).unwrap();
+        }
+        let mut d = Daemon {
+            dir,
+            base: String::new(),
+            child: None,
+            client: reqwest::Client::new(),
+        };
+        d.spawn().await;
+        d
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("mibee-nvr.toml")
+    }
+
+    pub fn config_text(&self) -> String {
+        std::fs::read_to_string(self.config_path()).unwrap()
+    }
+
+    async fn spawn(&mut self) {
+        let ready = self.dir.path().join("ready");
+        let _ = std::fs::remove_file(&ready);
+        let child = Command::new(BIN)
+            .args(["--config"])
+            .arg(self.config_path())
+            .args(["serve", "--listen", "127.0.0.1:0", "--ready-file"])
+            .arg(&ready)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn mibee-nvr");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(addr) = std::fs::read_to_string(&ready) {
+                self.base = format!("http://{addr}");
+                return;
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("mibee-nvr exited early: {status}");
+            }
+            assert!(Instant::now() < deadline, "daemon did not become ready");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops the daemon with SIGTERM and returns its exit status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "daemon ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        let status = self.stop();
+        assert!(status.success(), "clean exit on SIGTERM, got {status}");
+        self.spawn().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+    pub fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.put(self.url(path))
+    }
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.delete(self.url(path))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Sends a request and returns (status, JSON body).
+pub async fn json(req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text:?}"));
+    (status, v)
+}
+
+/// Asserts an error response: status, code, and a non-empty message.
+pub async fn expect_error(
+    req: reqwest::RequestBuilder,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    let (s, v) = json(req).await;
+    assert_eq!(
+        (s, v["code"].as_str().unwrap_or("")),
+        (status, code),
+        "body: {v}"
+    );
+    assert!(
+        !v["error"].as_str().unwrap_or("").is_empty(),
+        "error message present: {v}"
+    );
+    v
+}
+
+pub fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap()
+}

@@ -1,0 +1,209 @@
+//! Health, readiness, system stats, metrics, OpenAPI, routing errors, and the CLI
+//! (`--version`, `check`, `hash-password`, SIGTERM) against the real binary.
+
+mod common;
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn health_and_readyz() {
+    let d = Daemon::start().await;
+    let (s, h) = json(d.get("/api/health")).await;
+    assert_eq!(s, 200);
+    assert_eq!(h["status"], "ok");
+    assert_eq!(
+        h["checks"]["database"],
+        json!({"status": "ok", "message": ""})
+    );
+    assert_eq!(h["checks"]["storage"]["status"], "ok");
+    assert!(h["checks"]["storage"]["total_bytes"].as_u64().unwrap() > 0);
+    let up = h["uptime"].as_str().unwrap();
+    assert!(
+        up.ends_with('s')
+            && up
+                .trim_end_matches('s')
+                .chars()
+                .all(|c| c.is_ascii_digit() || "hm".contains(c)),
+        "{up}"
+    );
+    assert_eq!(
+        json(d.get("/api/readyz")).await,
+        (200, json!({"status": "ok"}))
+    );
+}
+
+#[tokio::test]
+async fn health_is_unhealthy_when_storage_is_gone() {
+    let d = Daemon::start().await;
+    std::fs::remove_dir_all(d.dir.path().join("recordings")).unwrap();
+    let (s, h) = json(d.get("/api/health")).await;
+    assert_eq!(
+        (s, h["status"].as_str().unwrap()),
+        (503, "unhealthy"),
+        "{h}"
+    );
+    assert_eq!(h["checks"]["storage"]["status"], "error");
+    assert!(
+        h["checks"]["storage"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("recordings")
+    );
+    assert_eq!(h["checks"]["database"]["status"], "ok");
+}
+
+#[tokio::test]
+async fn system_stats_from_proc() {
+    let d = Daemon::start().await;
+    let (s, v) = json(d.get("/api/stats/system")).await;
+    assert_eq!(s, 200, "{v}");
+    let n = |p: &str| {
+        v.pointer(p)
+            .and_then(|x| x.as_u64())
+            .unwrap_or_else(|| panic!("{p} in {v}"))
+    };
+    assert!(n("/cpu/total") >= n("/cpu/idle") && n("/cpu/total") > 0);
+    assert!(n("/memory/total") >= n("/memory/available"));
+    let rss = n("/memory/process_rss");
+    assert!(rss > 1 << 20 && rss < 512 << 20, "rss {rss}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(n("/timestamp").abs_diff(now) < 60);
+    assert!(v["network"]["bytes_sent"].is_u64() && v["network"]["bytes_recv"].is_u64());
+}
+
+#[tokio::test]
+async fn routing_errors_are_json() {
+    let d = Daemon::start().await;
+    expect_error(d.get("/api/nope"), 404, "NOT_FOUND").await;
+    let resp = d.client.patch(d.url("/api/cameras")).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+    let allow = resp.headers()["allow"].to_str().unwrap().to_string();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(v["code"], "METHOD_NOT_ALLOWED");
+    let resp = d.client.post(d.url("/api/health")).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route() {
+    let d = Daemon::start().await;
+    for _ in 0..3 {
+        json(d.get("/api/cameras/none")).await;
+    }
+    let text = d
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            r#"mibee_http_requests_total{method="GET",route="/api/cameras/{id}",status="404"} 3"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("mibee_process_resident_memory_bytes "),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"mibee_bytes_written{kind="config"}"#),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("# EOF"));
+}
+
+#[tokio::test]
+async fn openapi_lists_every_endpoint() {
+    let d = Daemon::start().await;
+    let (s, doc) = json(d.get("/api/openapi.json")).await;
+    assert_eq!(s, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/health", vec!["get"]),
+        ("/api/readyz", vec!["get"]),
+        ("/api/stats/system", vec!["get"]),
+        ("/metrics", vec!["get"]),
+        ("/api/cameras", vec!["get", "post"]),
+        ("/api/cameras/{id}", vec!["get", "put", "delete"]),
+        ("/api/cameras/{id}/merge-config", vec!["put", "delete"]),
+        ("/api/settings", vec!["get", "put"]),
+        ("/api/settings/merge", vec!["get", "put"]),
+        ("/api/features", vec!["get", "put"]),
+    ] {
+        for m in methods {
+            assert!(
+                paths.get(path).and_then(|p| p.get(m)).is_some(),
+                "{m} {path} missing"
+            );
+        }
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["basic"]["scheme"],
+        "basic"
+    );
+}
+
+#[test]
+fn cli_version_hash_and_check() {
+    let out = std::process::Command::new(BIN)
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("mibee-nvr {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    let out = std::process::Command::new(BIN)
+        .args(["hash-password", "pw-from-cli"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let hash = String::from_utf8(out.stdout).unwrap();
+    assert!(mibee_nvr::auth::verify_password("pw-from-cli", hash.trim()));
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("mibee-nvr.toml");
+    std::fs::write(&cfg, mibee_nvr::config::EXAMPLE_TOML).unwrap();
+    let out = std::process::Command::new(BIN)
+        .arg("--config")
+        .arg(&cfg)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("config ok"));
+}
+
+#[tokio::test]
+async fn check_verifies_the_database_after_a_run_and_sigterm_is_clean() {
+    let mut d = Daemon::start().await;
+    json(
+        d.post("/api/cameras")
+            .json(&json!({"name": "A", "url": "rtsp://127.0.0.1/a"})),
+    )
+    .await;
+    let status = d.stop();
+    assert!(status.success(), "{status}");
+    let out = std::process::Command::new(BIN)
+        .arg("--config")
+        .arg(d.config_path())
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("database ok") && stdout.contains("schema v1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(1 cameras)"), "{stdout}");
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything a fresh Debian 12 machine lacks to build, test and cross-build
+# MiBee NVR: apt packages, rustup targets and components, and the Python test tools
+# (in a venv under $MIBEE_CACHE). Idempotent; safe to run on every CI start.
+set -euo pipefail
+
+MIBEE_CACHE=${MIBEE_CACHE:-/var/cache/mibee-nvr}
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+
+APT_PACKAGES=(
+  build-essential pkg-config curl jq ca-certificates
+  gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
+  gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf libc6-dev-armhf-cross
+  qemu-user-static
+  python3-venv
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing apt packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+rustup component add rustfmt clippy >/dev/null
+rustup target add aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf >/dev/null
+
+mkdir -p "$MIBEE_CACHE"
+VENV="$MIBEE_CACHE/venv"
+SCHEMATHESIS_VERSION=4.32.5
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  echo "setup: installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+echo "setup: ok"
