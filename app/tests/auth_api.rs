@@ -77,15 +77,7 @@ async fn required_failed_and_ok() {
         .await;
         assert_eq!(s, 200);
     }
-    let metrics = d
-        .get("/metrics")
-        .basic_auth("admin", Some("correct horse"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = text(d.get("/metrics").basic_auth("admin", Some("correct horse"))).await;
     assert!(metrics.contains("mibee_auth_failures_total 3"), "{metrics}");
     // Unprotected-by-mistake check: every protected route answers 401 without credentials.
     for path in [

@@ -220,26 +220,8 @@ async fn a_bad_config_file_stops_the_start_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("mibee-nvr.toml");
     std::fs::write(&cfg, "[cleanup]\nretention_days = 0\n").unwrap();
-    let out = std::process::Command::new(BIN)
-        .arg("--config")
-        .arg(&cfg)
-        .arg("check")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("cleanup.retention_days"),
-        "{out:?}"
-    );
-    let out = std::process::Command::new(BIN)
-        .arg("--config")
-        .arg(&cfg)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("cleanup.retention_days"),
-        "{out:?}"
-    );
+    let (ok, _, stderr) = cli(&cfg, &["check"]);
+    assert!(!ok && stderr.contains("cleanup.retention_days"), "{stderr}");
+    let (ok, _, stderr) = cli(&cfg, &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!ok && stderr.contains("cleanup.retention_days"), "{stderr}");
 }

@@ -94,14 +94,7 @@ async fn metrics_count_requests_by_route() {
     for _ in 0..3 {
         json(d.get("/api/cameras/none")).await;
     }
-    let text = d
-        .get("/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = text(d.get("/metrics")).await;
     assert!(
         text.contains(
             r#"mibee_http_requests_total{method="GET",route="/api/cameras/{id}",status="404"} 3"#
@@ -173,14 +166,8 @@ fn cli_version_hash_and_check() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("mibee-nvr.toml");
     std::fs::write(&cfg, mibee_nvr::config::EXAMPLE_TOML).unwrap();
-    let out = std::process::Command::new(BIN)
-        .arg("--config")
-        .arg(&cfg)
-        .arg("check")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("config ok"));
+    let (ok, stdout, stderr) = cli(&cfg, &["check"]);
+    assert!(ok && stdout.contains("config ok"), "{stdout}{stderr}");
 }
 
 #[tokio::test]
@@ -193,14 +180,8 @@ async fn check_verifies_the_database_after_a_run_and_sigterm_is_clean() {
     .await;
     let status = d.stop();
     assert!(status.success(), "{status}");
-    let out = std::process::Command::new(BIN)
-        .arg("--config")
-        .arg(d.config_path())
-        .arg("check")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{out:?}");
+    let (ok, stdout, stderr) = cli(&d.config_path(), &["check"]);
+    assert!(ok, "{stdout}{stderr}");
     assert!(
         stdout.contains("database ok") && stdout.contains("schema v1"),
         "{stdout}"

@@ -152,3 +152,22 @@ pub async fn expect_error(
 pub fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap()
 }
+
+/// Runs the binary with `--config CFG` and `args`; returns (success, stdout, stderr).
+pub fn cli(cfg: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(cfg)
+        .args(args)
+        .output()
+        .expect("run cli");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
+
+/// Body of a successful GET as text.
+pub async fn text(req: reqwest::RequestBuilder) -> String {
+    let resp = req.send().await.expect("request");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    resp.text().await.unwrap()
+}
