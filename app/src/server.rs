@@ -25,7 +25,18 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let root = cfg.storage_root(config.data_dir());
     std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
     let root = root.canonicalize().unwrap_or(root);
-    let state = AppState::new(config, db, root);
+    let segment_ns = cfg.storage.segment_duration.as_duration().as_nanos() as i64;
+    let recovered = crate::storage::recovery::recover(&db, &root, segment_ns)?;
+    if recovered > 0 {
+        tracing::info!(
+            recordings = recovered,
+            "crash recovery indexed unindexed fragments"
+        );
+    }
+    let db = std::sync::Arc::new(db);
+    let (index, index_task) = crate::storage::index::spawn_writer(db.clone());
+    let state = AppState::new(std::sync::Arc::new(config), db, root, index);
+    state.pipelines.sync(&state.config.get());
     let addr = opts.listen.clone().unwrap_or_else(|| cfg.listen_addr());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -47,6 +58,9 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         tracing::info!("shutting down: draining requests");
     })
     .await?;
+    state.pipelines.shutdown().await;
+    state.index.flush().await;
+    drop(index_task); // it idles until the process exits; everything is committed
     tracing::info!("stopped");
     Ok(())
 }

@@ -14,8 +14,11 @@ use std::time::Instant;
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
-    pub config: ConfigStore,
-    pub db: Db,
+    pub config: Arc<ConfigStore>,
+    pub db: Arc<Db>,
+    pub pipelines: crate::ingest::manager::Pipelines,
+    pub index: crate::storage::index::IndexSender,
+    pub counters: Arc<crate::storage::file::WriteCounters>,
     pub auth: AuthState,
     pub metrics: Metrics,
     pub started: Instant,
@@ -32,10 +35,26 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(config: ConfigStore, db: Db, storage_root: std::path::PathBuf) -> Self {
+    pub fn new(
+        config: Arc<ConfigStore>,
+        db: Arc<Db>,
+        storage_root: std::path::PathBuf,
+        index: crate::storage::index::IndexSender,
+    ) -> Self {
+        let counters = Arc::new(crate::storage::file::WriteCounters::default());
+        let ctx = crate::storage::recorder::RecorderCtx {
+            root: storage_root.clone(),
+            db: db.clone(),
+            config: config.clone(),
+            index: index.clone(),
+            counters: counters.clone(),
+        };
         Self(Arc::new(Inner {
             config,
             db,
+            pipelines: crate::ingest::manager::Pipelines::new(ctx),
+            index,
+            counters,
             auth: AuthState::default(),
             metrics: Metrics::new(),
             started: Instant::now(),
@@ -59,6 +78,10 @@ impl AppState {
 
     /// Bytes this process wrote, by kind (video and index arrive with the recording engine).
     pub fn bytes_written(&self) -> Vec<(&'static str, u64)> {
-        vec![("config", self.config.bytes_written())]
+        use std::sync::atomic::Ordering::Relaxed;
+        vec![
+            ("config", self.config.bytes_written()),
+            ("video", self.counters.video_bytes.load(Relaxed)),
+        ]
     }
 }

@@ -17,7 +17,9 @@ async fn create_list_get_update_delete() {
     .await;
     assert_eq!(s, 201, "{cam}");
     assert_eq!(cam["id"], "front-door");
-    assert_eq!(cam["status"], "stopped");
+    // Nothing listens at that URL: the new camera's pipeline is trying to connect.
+    let status = cam["status"].as_str().unwrap();
+    assert!(["connecting", "reconnecting"].contains(&status), "{cam}");
     assert_eq!(cam["has_password"], true);
     assert!(
         cam.get("password").is_none(),
@@ -58,8 +60,13 @@ async fn create_list_get_update_delete() {
         .collect();
     assert_eq!(ids, ["front-door", "front-door-2"]);
 
-    let (s, one) = json(d.get("/api/cameras/front-door")).await;
-    assert_eq!((s, &one), (200, &cam));
+    let (s, mut one) = json(d.get("/api/cameras/front-door")).await;
+    // The runtime status moves on its own (connecting, reconnecting); the rest is the same.
+    let mut created = cam.clone();
+    for v in [&mut one, &mut created] {
+        v.as_object_mut().unwrap().retain(|k, _| k != "status" && k != "status_reason");
+    }
+    assert_eq!((s, &one), (200, &created));
 
     // Partial update: only the given fields change; the password is kept.
     let (s, upd) = json(
@@ -171,7 +178,7 @@ async fn bad_input_is_invalid_input_and_changes_nothing() {
 
     assert_eq!(d.config_text(), before_file, "config file untouched");
     let (_, after) = json(d.get("/api/cameras/cam")).await;
-    assert_eq!(after, before);
+    assert_eq!(config_part(&after), config_part(&before));
     let (_, list) = json(d.get("/api/cameras")).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
@@ -189,7 +196,7 @@ async fn cameras_survive_a_restart() {
     d.restart().await;
     let (s, after) = json(d.get("/api/cameras/porch")).await;
     assert_eq!(s, 200);
-    assert_eq!(after, before);
+    assert_eq!(config_part(&after), config_part(&before));
     assert_eq!(after["rtsp_transport"], "udp");
     assert_eq!(after["merge"]["enabled"], false);
 }

@@ -36,6 +36,8 @@ pub struct CameraView {
     pub url: String,
     pub enabled: bool,
     pub status: CameraStatus,
+    /// Why the camera is in `error` or `reconnecting` (empty otherwise).
+    pub status_reason: String,
     /// Time of the last media packet received, RFC 3339; null before the first one.
     pub last_seen: Option<String>,
     /// Effective retention: the camera's own, else the global `cleanup.retention_days`.
@@ -55,7 +57,33 @@ pub struct CameraView {
     pub merge: Option<MergeOverride>,
 }
 
-pub fn view(cfg: &Config, cam: &CameraConfig) -> CameraView {
+/// The camera's status and last_seen from its pipeline, if it runs.
+fn runtime(app: &AppState, cam: &CameraConfig) -> (CameraStatus, Option<String>, String) {
+    use crate::ingest::StatusKind;
+    let Some(s) = app.pipelines.status(&cam.id) else {
+        let st = if cam.enabled {
+            CameraStatus::Stopped
+        } else {
+            CameraStatus::Disabled
+        };
+        return (st, None, String::new());
+    };
+    let st = match s.kind {
+        StatusKind::Connecting => CameraStatus::Connecting,
+        StatusKind::Recording => CameraStatus::Recording,
+        StatusKind::Reconnecting => CameraStatus::Reconnecting,
+        StatusKind::Error => CameraStatus::Error,
+        StatusKind::Stopped => CameraStatus::Stopped,
+    };
+    (
+        st,
+        s.last_seen_ns.map(crate::api::recordings::rfc3339_ns),
+        s.reason,
+    )
+}
+
+pub fn view(app: &AppState, cfg: &Config, cam: &CameraConfig) -> CameraView {
+    let (status, last_seen, status_reason) = runtime(app, cam);
     CameraView {
         id: cam.id.clone(),
         name: cam.name.clone(),
@@ -63,12 +91,9 @@ pub fn view(cfg: &Config, cam: &CameraConfig) -> CameraView {
         encoding: cam.encoding,
         url: cam.url.clone(),
         enabled: cam.enabled,
-        status: if cam.enabled {
-            CameraStatus::Stopped
-        } else {
-            CameraStatus::Disabled
-        },
-        last_seen: None,
+        status,
+        status_reason,
+        last_seen,
         retention_days: cam.retention_days.unwrap_or(cfg.cleanup.retention_days),
         retention_custom: cam.retention_days.is_some(),
         username: cam.username.clone(),
@@ -171,7 +196,7 @@ fn camera_error(e: ApiError) -> ApiError {
     ))]
 pub async fn list(State(app): State<AppState>) -> Json<Vec<CameraView>> {
     let cfg = app.config.get();
-    Json(cfg.cameras.iter().map(|c| view(&cfg, c)).collect())
+    Json(cfg.cameras.iter().map(|c| view(&app, &cfg, c)).collect())
 }
 
 #[utoipa::path(post, path = "/api/cameras", operation_id = "createCamera", tag = "cameras", security(("basic" = [])),
@@ -223,11 +248,12 @@ pub async fn create(
         .await
         .map_err(camera_error)?;
     let cfg = app.config.get();
+    app.pipelines.sync(&cfg);
     let cam = cfg
         .camera(&id)
         .ok_or_else(|| ApiError::internal("camera vanished"))?;
     tracing::info!(camera = %id, "camera added");
-    Ok((StatusCode::CREATED, Json(view(&cfg, cam))))
+    Ok((StatusCode::CREATED, Json(view(&app, &cfg, cam))))
 }
 
 #[utoipa::path(get, path = "/api/cameras/{id}", operation_id = "getCamera", tag = "cameras", security(("basic" = [])),
@@ -246,7 +272,7 @@ pub async fn get_one(
     let cam = cfg
         .camera(&id)
         .ok_or_else(|| ApiError::camera_not_found(&id))?;
-    Ok(Json(view(&cfg, cam)))
+    Ok(Json(view(&app, &cfg, cam)))
 }
 
 #[utoipa::path(put, path = "/api/cameras/{id}", operation_id = "updateCamera", tag = "cameras", security(("basic" = [])),
@@ -275,10 +301,11 @@ pub async fn update(
         .await
         .map_err(camera_error)?;
     let cfg = app.config.get();
+    app.pipelines.sync(&cfg);
     let cam = cfg
         .camera(&id)
         .ok_or_else(|| ApiError::camera_not_found(&id))?;
-    Ok(Json(view(&cfg, cam)))
+    Ok(Json(view(&app, &cfg, cam)))
 }
 
 #[utoipa::path(delete, path = "/api/cameras/{id}", operation_id = "deleteCamera", tag = "cameras", security(("basic" = [])),
@@ -303,6 +330,7 @@ pub async fn delete(
             Ok(())
         })
         .await?;
+    app.pipelines.sync(&app.config.get());
     tracing::info!(camera = %id, "camera deleted");
     Ok(StatusBody::new("deleted"))
 }

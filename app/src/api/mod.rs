@@ -1,10 +1,12 @@
 //! The HTTP surface: the router with public and authenticated routes, the JSON 404 for
 //! unknown routes and the JSON 405 (with `Allow`) for unsupported methods.
 
+pub mod camera_control;
 pub mod cameras;
 pub mod health;
 pub mod json;
 pub mod openapi;
+pub mod recordings;
 pub mod settings;
 pub mod system;
 
@@ -15,7 +17,7 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
@@ -32,6 +34,22 @@ pub fn router(state: AppState) -> Router {
             "/api/cameras/{id}/merge-config",
             put(settings::put_camera_merge).delete(settings::delete_camera_merge),
         )
+        .route(
+            "/api/cameras/test-connection",
+            post(camera_control::test_connection),
+        )
+        .route("/api/cameras/{id}/start", post(camera_control::start))
+        .route("/api/cameras/{id}/stop", post(camera_control::stop))
+        .route("/api/recordings", get(recordings::list))
+        .route(
+            "/api/recordings/batch-delete",
+            post(recordings::batch_delete),
+        )
+        .route(
+            "/api/recordings/{id}",
+            get(recordings::get_one).delete(recordings::delete),
+        )
+        .route("/api/recordings/{id}/download", get(recordings::download))
         .route(
             "/api/settings",
             get(settings::get_settings).put(settings::put_settings),

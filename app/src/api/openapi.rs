@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document generated from the handlers' annotations, served at
 //! `GET /api/openapi.json`. Every implemented endpoint must be listed here.
 
-use crate::api::{cameras, health, settings, system};
+use crate::api::{camera_control, cameras, health, recordings, settings, system};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -73,6 +73,14 @@ impl Modify for CameraLinks {
         cameras::get_one,
         cameras::update,
         cameras::delete,
+        camera_control::start,
+        camera_control::stop,
+        camera_control::test_connection,
+        recordings::list,
+        recordings::get_one,
+        recordings::delete,
+        recordings::batch_delete,
+        recordings::download,
         settings::get_settings,
         settings::put_settings,
         settings::get_merge,
@@ -86,6 +94,7 @@ impl Modify for CameraLinks {
     tags(
         (name = "system", description = "Health, readiness, system figures, metrics"),
         (name = "cameras", description = "Camera management"),
+        (name = "recordings", description = "Recordings: list, get, delete, download"),
         (name = "settings", description = "Settings, merge settings, feature flags"),
     )
 )]

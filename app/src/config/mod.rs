@@ -59,6 +59,8 @@ pub struct StorageConfig {
     pub root_dir: String,
     /// Length of one recording (the API's segment), cut at the next keyframe.
     pub segment_duration: HumanDuration,
+    /// Longest time written video may wait for fdatasync (bounds loss on power cut).
+    pub sync_interval: HumanDuration,
 }
 
 impl Default for StorageConfig {
@@ -66,6 +68,7 @@ impl Default for StorageConfig {
         Self {
             root_dir: "recordings".into(),
             segment_duration: HumanDuration::from_secs(30),
+            sync_interval: HumanDuration::from_secs(5),
         }
     }
 }

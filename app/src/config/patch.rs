@@ -22,6 +22,7 @@ pub struct StoragePatch {
     #[schema(min_length = 1, max_length = 4096)]
     pub root_dir: Option<String>,
     pub segment_duration: Option<HumanDuration>,
+    pub sync_interval: Option<HumanDuration>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -197,6 +198,7 @@ impl SettingsPatch {
         if let Some(s) = self.storage {
             set(&mut cfg.storage.root_dir, s.root_dir);
             set(&mut cfg.storage.segment_duration, s.segment_duration);
+            set(&mut cfg.storage.sync_interval, s.sync_interval);
         }
         if let Some(c) = self.cleanup {
             set(&mut cfg.cleanup.retention_days, c.retention_days);

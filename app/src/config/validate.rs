@@ -64,10 +64,10 @@ const fn secs(s: u64) -> Duration {
 pub fn validate(cfg: &Config) -> VResult {
     validate_listen(&cfg.server.listen)?;
     let root = &cfg.storage.root_dir;
-    if root.trim().is_empty() || root.len() > 4096 || root.contains('\0') {
+    if root.trim().is_empty() || root.chars().count() > 4096 || root.chars().any(char::is_control) {
         return Err(ValidationError::new(
             "storage.root_dir",
-            "must be a non-empty path",
+            "must be a non-empty path without control characters",
         ));
     }
     range_dur(
@@ -75,6 +75,12 @@ pub fn validate(cfg: &Config) -> VResult {
         cfg.storage.segment_duration,
         secs(5),
         secs(3600),
+    )?;
+    range_dur(
+        "storage.sync_interval",
+        cfg.storage.sync_interval,
+        secs(1),
+        secs(60),
     )?;
     let c = &cfg.cleanup;
     range_u64("cleanup.retention_days", c.retention_days.into(), 1, 3650)?;

@@ -2,11 +2,12 @@
 //! transaction, so a crash mid-migration leaves the previous version intact. A database
 //! written by a newer build is refused rather than silently downgraded.
 
+use super::recordings::{CAMERA_RECORDINGS, FILES, RECORDINGS};
 use super::{DAILY_STATS, DbError, META, RUNTIME};
 use redb::{Database, ReadableTable};
 
-/// Version 1: meta, runtime, daily_stats.
-pub const CURRENT_SCHEMA_VERSION: u64 = 1;
+/// Version 1: meta, runtime, daily_stats. Version 2: files, recordings, camera_recordings.
+pub const CURRENT_SCHEMA_VERSION: u64 = 2;
 
 /// Brings the database to `CURRENT_SCHEMA_VERSION`.
 pub fn migrate(db: &Database) -> Result<(), DbError> {
@@ -33,6 +34,11 @@ pub fn migrate(db: &Database) -> Result<(), DbError> {
                 let mut meta = txn.open_table(META)?;
                 let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
                 meta.insert("created_at_unix", now)?;
+            }
+            1 => {
+                txn.open_table(FILES)?;
+                txn.open_table(RECORDINGS)?;
+                txn.open_table(CAMERA_RECORDINGS)?;
             }
             v => unreachable!("no migration from schema version {v}"),
         }

@@ -4,12 +4,15 @@
 //! JSON state such as the boot counter), `daily_stats` (one JSON sample per UTC day).
 
 mod migrate;
+mod recordings;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub use migrate::CURRENT_SCHEMA_VERSION;
+use recordings::{CAMERA_RECORDINGS, FILES, RECORDINGS};
+pub use recordings::{FileRow, IndexOp, RecordingFilter, RecordingRow};
 
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 pub(crate) const RUNTIME: TableDefinition<&str, &[u8]> = TableDefinition::new("runtime");
@@ -183,9 +186,76 @@ impl Db {
                 .map_err(|e| DbError::Invariant(format!("runtime[{}]: {e}", k.value())))?;
             keys += 1;
         }
+        let (files, recs) = self.check_recordings(&txn)?;
         Ok(format!(
-            "schema v{version}; {days} daily samples; {keys} runtime keys"
+            "schema v{version}; {files} files; {recs} recordings; {days} daily samples; {keys} runtime keys"
         ))
+    }
+
+    /// Every recording belongs to a known file of its camera, covers a non-empty byte range
+    /// after the init segment, does not overlap another recording of its file, and is in
+    /// the per-camera index (and the per-camera index holds nothing else).
+    fn check_recordings(&self, txn: &redb::ReadTransaction) -> Result<(u64, u64), DbError> {
+        let files_t = txn.open_table(FILES)?;
+        let mut files = std::collections::HashMap::new();
+        for row in files_t.iter()? {
+            let (k, v) = row?;
+            let f: FileRow = serde_json::from_slice(v.value())
+                .map_err(|e| DbError::Invariant(format!("files[{}]: {e}", k.value())))?;
+            files.insert(k.value(), f);
+        }
+        let recs = txn.open_table(RECORDINGS)?;
+        let by_cam = txn.open_table(CAMERA_RECORDINGS)?;
+        let mut ranges: std::collections::HashMap<u64, Vec<(u64, u64, u64)>> = Default::default();
+        let mut n = 0u64;
+        for row in recs.iter()? {
+            let (k, v) = row?;
+            let id = k.value();
+            let r: RecordingRow = serde_json::from_slice(v.value())
+                .map_err(|e| DbError::Invariant(format!("recordings[{id}]: {e}")))?;
+            let f = files.get(&r.file_id).ok_or_else(|| {
+                DbError::Invariant(format!("recording {id}: unknown file {}", r.file_id))
+            })?;
+            if f.camera_id != r.camera_id {
+                return Err(DbError::Invariant(format!(
+                    "recording {id}: file {} is another camera's",
+                    r.file_id
+                )));
+            }
+            if r.byte_start < f.init_len || r.byte_end <= r.byte_start || r.duration_ns < 0 {
+                return Err(DbError::Invariant(format!(
+                    "recording {id}: bad byte range or duration"
+                )));
+            }
+            if by_cam.get((r.camera_id.as_str(), id))?.is_none() {
+                return Err(DbError::Invariant(format!(
+                    "recording {id}: missing from camera index"
+                )));
+            }
+            ranges
+                .entry(r.file_id)
+                .or_default()
+                .push((r.byte_start, r.byte_end, id));
+            n += 1;
+        }
+        for (fid, mut v) in ranges {
+            v.sort();
+            for w in v.windows(2) {
+                if w[1].0 < w[0].1 {
+                    return Err(DbError::Invariant(format!(
+                        "file {fid}: recordings {} and {} overlap",
+                        w[0].2, w[1].2
+                    )));
+                }
+            }
+        }
+        let cam_rows = redb::ReadableTableMetadata::len(&by_cam)?;
+        if cam_rows != n {
+            return Err(DbError::Invariant(format!(
+                "camera index has {cam_rows} rows for {n} recordings"
+            )));
+        }
+        Ok((files.len() as u64, n))
     }
 
     /// Runs redb's own structural integrity check (needs exclusive access).

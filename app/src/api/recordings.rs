@@ -1,0 +1,390 @@
+//! Recordings: list with filters and pagination, get, delete (index entry removed, its bytes
+//! released by punching a hole), batch delete, and download as a standalone seekable MP4
+//! with Range, ETag and Content-Disposition.
+
+use crate::api::json::{ApiJson, StatusBody};
+use crate::api::openapi::{ERR_400, ERR_401, ERR_429};
+use crate::db::{RecordingFilter, RecordingRow};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::{IntoParams, ToSchema};
+
+pub const ERR_404_REC: &str = "RECORDING_NOT_FOUND";
+const MAX_LIMIT: u64 = 1000;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordingView {
+    /// Opaque decimal id (the start time in Unix nanoseconds).
+    pub id: String,
+    pub camera_id: String,
+    /// The media file holding this recording's fragments (shared with its neighbours).
+    pub file_path: String,
+    pub format: String,
+    pub started_at: String,
+    pub ended_at: String,
+    /// Seconds.
+    pub duration: f64,
+    /// Bytes of this recording's fragments.
+    pub file_size: u64,
+    pub frame_count: u64,
+    pub merged: bool,
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordingList {
+    pub recordings: Vec<RecordingView>,
+    /// Count of all matches (not only this page).
+    pub total: u64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    pub camera_id: Option<String>,
+    /// h264, h265 or mjpeg.
+    pub format: Option<String>,
+    pub merged: Option<bool>,
+    /// RFC 3339: recordings ending after this time.
+    pub start: Option<String>,
+    /// RFC 3339: recordings starting before this time.
+    pub end: Option<String>,
+    /// 1-1000, default 50.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u64>,
+    #[param(minimum = 0)]
+    pub offset: Option<u64>,
+}
+
+pub fn rfc3339_ns(ns: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(ns as i128)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+fn parse_time(field: &str, s: &str) -> ApiResult<i64> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map(|t| t.unix_timestamp_nanos() as i64)
+        .map_err(|e| ApiError::invalid(format!("{field}: not an RFC 3339 time ({e})")))
+}
+
+pub fn view(app: &AppState, id: u64, r: &RecordingRow) -> RecordingView {
+    let path = app
+        .db
+        .file(r.file_id)
+        .ok()
+        .flatten()
+        .map(|f| app.storage_root().join(f.rel_path).display().to_string())
+        .unwrap_or_default();
+    RecordingView {
+        id: id.to_string(),
+        camera_id: r.camera_id.clone(),
+        file_path: path,
+        format: r.format.clone(),
+        started_at: rfc3339_ns(r.start_wall_ns),
+        ended_at: rfc3339_ns(r.end_wall_ns()),
+        duration: r.duration_ns as f64 / 1e9,
+        file_size: r.size_bytes(),
+        frame_count: r.frame_count,
+        merged: r.merged,
+        width: r.width,
+        height: r.height,
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::RecordingNotFound,
+        format!("recording not found: {id}"),
+    )
+}
+
+fn parse_id(id: &str) -> ApiResult<u64> {
+    id.parse::<u64>().map_err(|_| not_found(id))
+}
+
+#[utoipa::path(get, path = "/api/recordings", operation_id = "listRecordings", tag = "recordings",
+    security(("basic" = [])), params(ListQuery),
+    responses(
+        (status = 200, body = RecordingList),
+        (status = 400, description = ERR_400, body = ErrorBody),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn list(
+    State(app): State<AppState>,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<RecordingList>> {
+    let Query(q) = q.map_err(|e| ApiError::invalid(e.body_text()))?;
+    if let Some(f) = &q.format
+        && !["h264", "h265", "mjpeg"].contains(&f.as_str())
+    {
+        return Err(ApiError::invalid("format: one of h264, h265, mjpeg"));
+    }
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(format!("limit: 1..={MAX_LIMIT}")));
+    }
+    let filter = RecordingFilter {
+        camera_id: q.camera_id,
+        format: q.format,
+        merged: q.merged,
+        start_ns: q
+            .start
+            .as_deref()
+            .map(|s| parse_time("start", s))
+            .transpose()?,
+        end_ns: q.end.as_deref().map(|s| parse_time("end", s)).transpose()?,
+    };
+    let offset = q.offset.unwrap_or(0);
+    let db = app.db.clone();
+    let (rows, total) =
+        tokio::task::spawn_blocking(move || db.list_recordings(&filter, offset, limit))
+            .await
+            .map_err(ApiError::internal)??;
+    let recordings = rows.iter().map(|(id, r)| view(&app, *id, r)).collect();
+    Ok(Json(RecordingList { recordings, total }))
+}
+
+#[utoipa::path(get, path = "/api/recordings/{id}", operation_id = "getRecording", tag = "recordings",
+    security(("basic" = [])), params(("id" = String, Path, description = "Recording id")),
+    responses(
+        (status = 200, body = RecordingView),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 404, description = ERR_404_REC, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn get_one(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RecordingView>> {
+    let n = parse_id(&id)?;
+    let r = app.db.recording(n)?.ok_or_else(|| not_found(&id))?;
+    Ok(Json(view(&app, n, &r)))
+}
+
+/// Removes recordings from the index, then frees their bytes on disk.
+async fn delete_ids(app: &AppState, ids: Vec<u64>) -> ApiResult<Vec<u64>> {
+    let db = app.db.clone();
+    let root = app.storage_root();
+    tokio::task::spawn_blocking(move || -> ApiResult<Vec<u64>> {
+        let removed = db.delete_recordings(&ids)?;
+        for (_, r) in &removed {
+            if let Ok(Some(f)) = db.file(r.file_id) {
+                let path = root.join(&f.rel_path);
+                if let Err(e) = crate::storage::file::punch_hole(&path, r.byte_start, r.size_bytes()) {
+                    tracing::warn!(file = %path.display(), error = %e, "could not release a deleted recording's bytes");
+                }
+            }
+        }
+        Ok(removed.into_iter().map(|(id, _)| id).collect())
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+#[utoipa::path(delete, path = "/api/recordings/{id}", operation_id = "deleteRecording", tag = "recordings",
+    security(("basic" = [])), params(("id" = String, Path, description = "Recording id")),
+    responses(
+        (status = 200, body = StatusBody),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 404, description = ERR_404_REC, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn delete(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<StatusBody>> {
+    let n = parse_id(&id)?;
+    if delete_ids(&app, vec![n]).await?.is_empty() {
+        return Err(not_found(&id));
+    }
+    Ok(StatusBody::new("deleted"))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchDelete {
+    /// At most 1000 ids.
+    #[schema(max_items = 1000)]
+    pub recording_ids: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchDeleted {
+    pub deleted: u64,
+    /// Ids that did not exist.
+    pub failed: u64,
+}
+
+#[utoipa::path(post, path = "/api/recordings/batch-delete", operation_id = "batchDeleteRecordings", tag = "recordings",
+    security(("basic" = [])), request_body = BatchDelete,
+    responses(
+        (status = 200, body = BatchDeleted),
+        (status = 400, description = ERR_400, body = ErrorBody),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn batch_delete(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<BatchDelete>,
+) -> ApiResult<Json<BatchDeleted>> {
+    if body.recording_ids.len() > 1000 {
+        return Err(ApiError::invalid("recording_ids: at most 1000"));
+    }
+    let ids: Vec<u64> = body
+        .recording_ids
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let deleted = delete_ids(&app, ids).await?.len() as u64;
+    Ok(Json(BatchDeleted {
+        deleted,
+        failed: body.recording_ids.len() as u64 - deleted,
+    }))
+}
+
+/// Parses a single `bytes=a-b` range; None = whole body; Err = unsatisfiable.
+fn parse_range(h: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(v) = h.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let Some(spec) = v.strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None); // several ranges: answer with the whole body
+    }
+    let (a, b) = spec.split_once('-').ok_or(())?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().map_err(|_| ())?;
+            if n == 0 {
+                return Err(());
+            }
+            (len.saturating_sub(n), len)
+        }
+        (a, "") => (a.parse().map_err(|_| ())?, len),
+        (a, b) => (
+            a.parse().map_err(|_| ())?,
+            b.parse::<u64>().map_err(|_| ())?.saturating_add(1).min(len),
+        ),
+    };
+    if start >= len || start >= end {
+        return Err(());
+    }
+    Ok(Some((start, end)))
+}
+
+#[utoipa::path(get, path = "/api/recordings/{id}/download", operation_id = "downloadRecording", tag = "recordings",
+    security(("basic" = [])), params(("id" = String, Path, description = "Recording id")),
+    responses(
+        (status = 200, description = "The recording as MP4", content_type = "video/mp4", body = Vec<u8>),
+        (status = 206, description = "A byte range of it", content_type = "video/mp4", body = Vec<u8>),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 404, description = ERR_404_REC, body = ErrorBody),
+        (status = 416, description = "Range not satisfiable"),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn download(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let n = parse_id(&id)?;
+    let rec = app.db.recording(n)?.ok_or_else(|| not_found(&id))?;
+    let file_row = app
+        .db
+        .file(rec.file_id)?
+        .ok_or_else(|| ApiError::internal("recording without file"))?;
+    let root = app.storage_root();
+    let rec2 = rec.clone();
+    let plan = tokio::task::spawn_blocking(move || {
+        crate::storage::download::plan(&root, &file_row, &rec2)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::internal(format!("reading recording {id}: {e}")))?;
+    let etag = format!(
+        "\"{}-{}-{}-{}\"",
+        n, rec.file_id, rec.byte_start, rec.byte_end
+    );
+    let stamp = OffsetDateTime::from_unix_timestamp_nanos(rec.start_wall_ns as i128)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+    let filename = format!(
+        "{}-{}.mp4",
+        rec.camera_id,
+        stamp.format(&fmt).unwrap_or_default()
+    );
+    let mut resp_headers = HeaderMap::new();
+    resp_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
+    resp_headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    resp_headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).map_err(ApiError::internal)?,
+    );
+    resp_headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+            .map_err(ApiError::internal)?,
+    );
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return Ok((StatusCode::NOT_MODIFIED, resp_headers).into_response());
+    }
+    let len = plan.len;
+    let (status, start, end) = match parse_range(&headers, len) {
+        Ok(None) => (StatusCode::OK, 0, len),
+        Ok(Some((s, e))) => {
+            resp_headers.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes {s}-{}/{len}", e - 1))
+                    .map_err(ApiError::internal)?,
+            );
+            (StatusCode::PARTIAL_CONTENT, s, e)
+        }
+        Err(()) => {
+            resp_headers.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{len}")).map_err(ApiError::internal)?,
+            );
+            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, resp_headers).into_response());
+        }
+    };
+    resp_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
+    let file = std::fs::File::open(&plan.path).map_err(ApiError::internal)?;
+    let plan = std::sync::Arc::new(plan);
+    let file = std::sync::Arc::new(file);
+    const CHUNK: u64 = 256 << 10;
+    let stream = futures::stream::unfold(start, move |pos| {
+        let (plan, file) = (plan.clone(), file.clone());
+        async move {
+            if pos >= end {
+                return None;
+            }
+            let to = (pos + CHUNK).min(end);
+            let chunk = tokio::task::spawn_blocking(move || {
+                crate::storage::download::read_range(&plan, &file, pos, to)
+            })
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|r| r);
+            Some((chunk.map(bytes::Bytes::from), to))
+        }
+    });
+    Ok((status, resp_headers, Body::from_stream(stream)).into_response())
+}

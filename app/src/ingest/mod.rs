@@ -1,0 +1,179 @@
+//! Camera ingest: one supervised task per running camera owns its connection, publishes to
+//! the camera's hub, reconnects with capped exponential backoff plus jitter, and reports
+//! its status (connecting, recording, reconnecting, error with a reason) and `last_seen`.
+
+pub mod manager;
+pub mod rtsp;
+
+use crate::config::CameraConfig;
+use crate::media::hub::Hub;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Runtime state of one camera as the API shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKind {
+    Connecting,
+    Recording,
+    Reconnecting,
+    Error,
+    Stopped,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatusSnapshot {
+    pub kind: StatusKind,
+    pub reason: String,
+    /// Unix nanoseconds of the last media packet.
+    pub last_seen_ns: Option<i64>,
+}
+
+pub struct Status(Mutex<StatusSnapshot>);
+
+impl Default for Status {
+    fn default() -> Self {
+        Self(Mutex::new(StatusSnapshot {
+            kind: StatusKind::Connecting,
+            reason: String::new(),
+            last_seen_ns: None,
+        }))
+    }
+}
+
+impl Status {
+    pub fn set(&self, kind: StatusKind, reason: impl Into<String>) {
+        let mut s = self.0.lock().expect("status lock");
+        s.kind = kind;
+        s.reason = reason.into();
+    }
+    /// A packet arrived: the camera is recording.
+    pub fn seen(&self, wall_ns: i64) {
+        let mut s = self.0.lock().expect("status lock");
+        s.last_seen_ns = Some(wall_ns);
+        if s.kind != StatusKind::Recording {
+            s.kind = StatusKind::Recording;
+            s.reason.clear();
+        }
+    }
+    pub fn snapshot(&self) -> StatusSnapshot {
+        self.0.lock().expect("status lock").clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("authentication rejected by the camera (check username and password)")]
+    Auth,
+    #[error("timeout: {0}")]
+    Timeout(String),
+    #[error("the camera ended the stream")]
+    Ended,
+    #[error("{0}")]
+    Media(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Rtsp(String),
+}
+
+impl SessionError {
+    pub fn from_retina(e: retina::Error) -> Self {
+        let text = e.to_string();
+        if text.contains("401") || text.contains("Unauthorized") {
+            SessionError::Auth
+        } else {
+            SessionError::Rtsp(text)
+        }
+    }
+
+    /// Errors a reconnect will not fix quickly: shown as `error`, retried slowly.
+    fn is_persistent(&self) -> bool {
+        matches!(
+            self,
+            SessionError::Auth | SessionError::Config(_) | SessionError::Media(_)
+        )
+    }
+}
+
+/// Reconnect delays: 1 s doubling to 30 s (5 min for persistent errors), ±20 % jitter.
+pub fn backoff(attempt: u32, persistent: bool) -> Duration {
+    let cap_ms: u64 = if persistent { 300_000 } else { 30_000 };
+    let base_ms = 1000u64.saturating_mul(1 << attempt.min(16)).min(cap_ms);
+    let jitter = rand::random_range(0.8..1.2);
+    Duration::from_millis((base_ms as f64 * jitter) as u64)
+}
+
+/// Runs one camera until `stop` turns true: session, then backoff, then again.
+pub async fn supervise(
+    cam: CameraConfig,
+    hub: std::sync::Arc<Hub>,
+    status: std::sync::Arc<Status>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut attempt = 0u32;
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        status.set(
+            if attempt == 0 {
+                StatusKind::Connecting
+            } else {
+                StatusKind::Reconnecting
+            },
+            status.snapshot().reason,
+        );
+        let started = std::time::Instant::now();
+        let result = rtsp::run_session(&cam, &hub, &status, &mut stop).await;
+        if *stop.borrow() {
+            break;
+        }
+        let err = match result {
+            Ok(()) => break,
+            Err(e) => e,
+        };
+        // A session that ran a while resets the backoff: the camera came back.
+        if started.elapsed() > Duration::from_secs(30) {
+            attempt = 0;
+        }
+        let persistent = err.is_persistent();
+        let delay = if attempt == 0 && !persistent {
+            Duration::from_millis(500)
+        } else {
+            backoff(attempt, persistent)
+        };
+        attempt = attempt.saturating_add(1);
+        tracing::warn!(camera = %cam.id, error = %err, retry_in_ms = delay.as_millis() as u64, "camera session ended");
+        status.set(
+            if persistent {
+                StatusKind::Error
+            } else {
+                StatusKind::Reconnecting
+            },
+            err.to_string(),
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.changed() => break,
+        }
+    }
+    status.set(StatusKind::Stopped, "");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        for a in 0..40 {
+            let d = backoff(a, false);
+            assert!(d <= Duration::from_millis(36_000), "{a}: {d:?}");
+            assert!(d >= Duration::from_millis(800));
+        }
+        assert!(backoff(30, true) > Duration::from_secs(200));
+        let samples: std::collections::HashSet<_> = (0..20).map(|_| backoff(3, false)).collect();
+        assert!(samples.len() > 1, "jitter varies the delay");
+    }
+}

@@ -1,0 +1,191 @@
+//! One RTSP session with retina: DESCRIBE, SETUP (video, and AAC audio when offered), PLAY,
+//! then publish every access unit to the hub until the stream ends, stalls or is stopped.
+
+use super::{SessionError, Status};
+use crate::config::{CameraConfig, RtspTransport};
+use crate::media::fmp4::{TrackSpec, VIDEO_TIMESCALE};
+use crate::media::hub::Hub;
+use crate::media::{AudioFrame, MediaEvent, StreamParams, VideoFrame, now_wall_ns};
+use futures::StreamExt;
+use retina::client::{Credentials, PlayOptions, Session, SessionOptions, SetupOptions, Transport};
+use retina::codec::{CodecItem, FrameFormat, ParametersRef, VideoParameters};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// No media for this long: the camera stalled.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bound on DESCRIBE/SETUP/PLAY.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn session_options(cam: &CameraConfig) -> SessionOptions {
+    let creds = (!cam.username.is_empty() || !cam.password.is_empty()).then(|| Credentials {
+        username: cam.username.clone(),
+        password: cam.password.clone(),
+    });
+    SessionOptions::default()
+        .creds(creds)
+        .user_agent(format!("mibee-nvr/{}", env!("CARGO_PKG_VERSION")))
+}
+
+pub fn transport(cam: &CameraConfig) -> Transport {
+    match cam.rtsp_transport {
+        RtspTransport::Tcp => Transport::default(),
+        RtspTransport::Udp => "udp".parse().expect("udp transport"),
+    }
+}
+
+fn video_spec(vp: &VideoParameters) -> Result<TrackSpec, SessionError> {
+    let entry = vp
+        .mp4_sample_entry()
+        .build()
+        .map_err(|e| SessionError::Media(format!("video sample entry: {e}")))?;
+    Ok(TrackSpec {
+        sample_entry: entry,
+        timescale: VIDEO_TIMESCALE,
+        video_size: Some(vp.pixel_dimensions()),
+    })
+}
+
+fn params_of(
+    session_streams: &[retina::client::Stream],
+    video_i: usize,
+    audio: Option<(usize, TrackSpec)>,
+) -> Result<Option<StreamParams>, SessionError> {
+    let Some(ParametersRef::Video(vp)) = session_streams[video_i].parameters() else {
+        return Ok(None);
+    };
+    let format = match session_streams[video_i].encoding_name() {
+        "h265" => "h265",
+        _ => "h264",
+    };
+    Ok(Some(StreamParams {
+        video: video_spec(vp)?,
+        video_codec: vp.rfc6381_codec().to_string(),
+        format,
+        audio: audio.map(|(_, s)| s),
+    }))
+}
+
+/// Connects and plays; returns when the session ends. `Ok` means a clean stop request.
+pub async fn run_session(
+    cam: &CameraConfig,
+    hub: &Hub,
+    status: &Status,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(), SessionError> {
+    let url =
+        url::Url::parse(&cam.url).map_err(|e| SessionError::Config(format!("bad url: {e}")))?;
+    let mut session = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        Session::describe(url, session_options(cam)),
+    )
+    .await
+    .map_err(|_| SessionError::Timeout("DESCRIBE".into()))?
+    .map_err(SessionError::from_retina)?;
+    let video_i = session
+        .streams()
+        .iter()
+        .position(|s| s.media() == "video" && matches!(s.encoding_name(), "h264" | "h265"))
+        .ok_or_else(|| {
+            SessionError::Media("the camera offers no H.264/H.265 video stream".into())
+        })?;
+    let setup = || {
+        SetupOptions::default()
+            .transport(transport(cam))
+            .frame_format(FrameFormat::MP4)
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT, session.setup(video_i, setup()))
+        .await
+        .map_err(|_| SessionError::Timeout("SETUP".into()))?
+        .map_err(SessionError::from_retina)?;
+    // Audio: AAC only for now (it has an MP4 sample entry); other codecs are skipped.
+    let mut audio: Option<(usize, TrackSpec)> = None;
+    let audio_i = session
+        .streams()
+        .iter()
+        .position(|s| s.media() == "audio" && s.encoding_name() == "mpeg4-generic");
+    if let Some(ai) = audio_i
+        && let Some(ParametersRef::Audio(ap)) = session.streams()[ai].parameters()
+        && let Ok(entry) = ap.mp4_sample_entry().build()
+    {
+        let spec = TrackSpec {
+            sample_entry: entry,
+            timescale: ap.clock_rate(),
+            video_size: None,
+        };
+        if tokio::time::timeout(CONNECT_TIMEOUT, session.setup(ai, setup()))
+            .await
+            .is_ok_and(|r| r.is_ok())
+        {
+            audio = Some((ai, spec));
+        }
+    }
+    let playing = tokio::time::timeout(CONNECT_TIMEOUT, session.play(PlayOptions::default()))
+        .await
+        .map_err(|_| SessionError::Timeout("PLAY".into()))?
+        .map_err(SessionError::from_retina)?;
+    let mut demuxed = playing.demuxed().map_err(SessionError::from_retina)?;
+    let audio_i = audio.as_ref().map(|(i, _)| *i);
+    let mut params: Option<Arc<StreamParams>> = None;
+    let mut started = false;
+    let result = loop {
+        let item = tokio::select! {
+            _ = stop.changed() => break Ok(()),
+            r = tokio::time::timeout(STALL_TIMEOUT, demuxed.next()) => r,
+        };
+        let item = match item {
+            Err(_) => {
+                break Err(SessionError::Timeout(format!(
+                    "no media for {}s",
+                    STALL_TIMEOUT.as_secs()
+                )));
+            }
+            Ok(None) => break Err(SessionError::Ended),
+            Ok(Some(Err(e))) => break Err(SessionError::from_retina(e)),
+            Ok(Some(Ok(item))) => item,
+        };
+        match item {
+            CodecItem::VideoFrame(f) => {
+                if f.has_new_parameters() || params.is_none() {
+                    let Some(p) = params_of(demuxed.streams(), video_i, audio.clone())? else {
+                        continue;
+                    };
+                    let p = Arc::new(p);
+                    let changed = params.as_ref().is_some_and(|old| **old != *p);
+                    params = Some(p.clone());
+                    if !started {
+                        hub.publish(MediaEvent::SessionStart(p));
+                        started = true;
+                    } else if changed {
+                        hub.publish(MediaEvent::Params(p));
+                    }
+                }
+                status.seen(now_wall_ns());
+                let received = f.start_ctx().received();
+                hub.publish(MediaEvent::Video(Arc::new(VideoFrame {
+                    pts_90k: f.timestamp().elapsed(),
+                    is_key: f.is_random_access_point(),
+                    received,
+                    received_wall_ns: now_wall_ns()
+                        - Instant::now()
+                            .saturating_duration_since(received)
+                            .as_nanos() as i64,
+                    data: f.into_data().into(),
+                })));
+            }
+            CodecItem::AudioFrame(f) if Some(f.stream_id()) == audio_i && started => {
+                hub.publish(MediaEvent::Audio(Arc::new(AudioFrame {
+                    pts: f.timestamp().elapsed(),
+                    duration: f.frame_length().get(),
+                    data: bytes::Bytes::copy_from_slice(f.data()),
+                })));
+            }
+            _ => {}
+        }
+    };
+    if started {
+        hub.publish(MediaEvent::SessionEnd);
+    }
+    result
+}

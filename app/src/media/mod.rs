@@ -1,0 +1,60 @@
+//! Media plumbing shared by ingest, recording and (later) live view: the frame and stream
+//! parameter types, the per-camera hub, the fMP4 muxer and the time model.
+
+pub mod fmp4;
+pub mod hub;
+pub mod timebase;
+
+use bytes::Bytes;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Codec parameters of a camera's session; a change starts a new init segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamParams {
+    pub video: fmp4::TrackSpec,
+    /// RFC 6381 codec string (`avc1.4D401E`, `hvc1...`), for HLS and logs.
+    pub video_codec: String,
+    /// `h264` or `h265`.
+    pub format: &'static str,
+    pub audio: Option<fmp4::TrackSpec>,
+}
+
+/// One access unit of video.
+#[derive(Debug, Clone)]
+pub struct VideoFrame {
+    /// Media time in 90 kHz units since the session's first packet.
+    pub pts_90k: i64,
+    pub is_key: bool,
+    /// 4-byte length-prefixed NAL units (MP4 framing).
+    pub data: Bytes,
+    pub received: Instant,
+    /// System time at reception, Unix nanoseconds.
+    pub received_wall_ns: i64,
+}
+
+/// One audio frame.
+#[derive(Debug, Clone)]
+pub struct AudioFrame {
+    /// Media time in the audio clock's units since the session's first packet.
+    pub pts: i64,
+    pub duration: u32,
+    pub data: Bytes,
+}
+
+/// What a camera session publishes to its hub, in order.
+#[derive(Debug, Clone)]
+pub enum MediaEvent {
+    /// A new session began (after a (re)connect) with these parameters; media times restart.
+    SessionStart(Arc<StreamParams>),
+    /// Parameters changed mid-session (new SPS/PPS): the next key frame uses them.
+    Params(Arc<StreamParams>),
+    Video(Arc<VideoFrame>),
+    Audio(Arc<AudioFrame>),
+    /// The session ended (disconnect, stall, stop).
+    SessionEnd,
+}
+
+pub fn now_wall_ns() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64
+}

@@ -1,0 +1,136 @@
+//! One append-only media file: created with its init segment, appended a whole fragment at
+//! a time, preallocated in large steps, fdatasync'd on a bounded interval, and sealed
+//! (preallocation released) when full, old or its stream changed.
+
+use crate::db::{Db, FileRow};
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Preallocation step (fewer metadata updates, less fragmentation on the card).
+pub const PREALLOC_STEP_BYTES: u64 = 64 << 20;
+
+/// Byte counters of what the daemon writes, by kind.
+#[derive(Debug, Default)]
+pub struct WriteCounters {
+    pub video_bytes: AtomicU64,
+    pub media_received_bytes: AtomicU64,
+    pub files_created: AtomicU64,
+}
+
+pub struct MediaFile {
+    pub id: u64,
+    pub row: FileRow,
+    path: PathBuf,
+    file: File,
+    pub len_bytes: u64,
+    prealloc_end: u64,
+    last_sync: Instant,
+    pub opened: Instant,
+    counters: Arc<WriteCounters>,
+}
+
+impl MediaFile {
+    /// Registers the file in the index, creates it under `root` and writes the init segment.
+    pub fn create(
+        root: &Path,
+        db: &Db,
+        mut row: FileRow,
+        init: &[u8],
+        counters: Arc<WriteCounters>,
+    ) -> std::io::Result<Self> {
+        let dir = root.join(&row.camera_id);
+        std::fs::create_dir_all(&dir)?;
+        let stamp = time::OffsetDateTime::from_unix_timestamp_nanos(row.start_wall_ns as i128)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+        row.rel_path = format!(
+            "{}/{}",
+            row.camera_id,
+            stamp.format(&fmt).unwrap_or_default()
+        );
+        row.init_len = init.len() as u64;
+        let id = db.create_file(&mut row).map_err(std::io::Error::other)?;
+        let path = root.join(&row.rel_path);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        file.write_all(init)?;
+        file.sync_data()?;
+        File::open(&dir)?.sync_all()?;
+        counters
+            .video_bytes
+            .fetch_add(init.len() as u64, Ordering::Relaxed);
+        counters.files_created.fetch_add(1, Ordering::Relaxed);
+        Ok(Self {
+            id,
+            row,
+            path,
+            file,
+            len_bytes: init.len() as u64,
+            prealloc_end: 0,
+            last_sync: Instant::now(),
+            opened: Instant::now(),
+            counters,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one fragment in one write; syncs when `sync_interval` has passed.
+    pub fn append(&mut self, bytes: &[u8], sync_interval: Duration) -> std::io::Result<()> {
+        let end = self.len_bytes + bytes.len() as u64;
+        if end > self.prealloc_end {
+            let target = end.div_ceil(PREALLOC_STEP_BYTES) * PREALLOC_STEP_BYTES;
+            // Best effort: not every filesystem supports it.
+            let _ = rustix::fs::fallocate(
+                &self.file,
+                rustix::fs::FallocateFlags::KEEP_SIZE,
+                self.len_bytes,
+                target - self.len_bytes,
+            );
+            self.prealloc_end = target;
+        }
+        self.file.write_all_at(bytes, self.len_bytes)?;
+        self.len_bytes = end;
+        self.counters
+            .video_bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        if self.last_sync.elapsed() >= sync_interval {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.file.sync_data()?;
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+
+    /// Final sync; releases the preallocated tail.
+    pub fn seal(mut self) -> std::io::Result<u64> {
+        self.file.set_len(self.len_bytes)?;
+        self.sync()?;
+        Ok(self.id)
+    }
+}
+
+/// Frees the blocks of `[offset, offset+len)` without changing the file size.
+pub fn punch_hole(path: &Path, offset: u64, len: u64) -> std::io::Result<()> {
+    let f = std::fs::OpenOptions::new().write(true).open(path)?;
+    rustix::fs::fallocate(
+        &f,
+        rustix::fs::FallocateFlags::PUNCH_HOLE | rustix::fs::FallocateFlags::KEEP_SIZE,
+        offset,
+        len,
+    )?;
+    Ok(())
+}
