@@ -14,6 +14,13 @@ APT_PACKAGES=(
   gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf libc6-dev-armhf-cross
   qemu-user-static
   python3-venv
+  # app/tests/fixtures/{fakecam,filecam}.py: gst-rtsp-server driven from Debian's
+  # /usr/bin/python3 (python-gi), x264/x265/jpeg/alaw/aac encoders, timeoverlay
+  # (gstreamer1.0-x); ffmpeg/ffprobe read the fake cameras and validate recordings
+  python3-gi python3-gst-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-x
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  ffmpeg
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

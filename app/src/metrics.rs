@@ -19,6 +19,11 @@ pub struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CameraLabels {
+    pub camera: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WriteLabels {
     pub kind: String,
 }
@@ -33,6 +38,8 @@ pub struct Metrics {
     threads: Gauge,
     open_fds: Gauge,
     uptime_seconds: Gauge<f64, AtomicU64>,
+    camera_connect_attempts: Family<CameraLabels, Gauge>,
+    camera_recording: Family<CameraLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -88,7 +95,21 @@ impl Metrics {
             "Seconds since the daemon started",
             uptime_seconds.clone(),
         );
+        let camera_connect_attempts = Family::<CameraLabels, Gauge>::default();
+        registry.register(
+            "camera_connect_attempts",
+            "Connection attempts per running camera since its pipeline started",
+            camera_connect_attempts.clone(),
+        );
+        let camera_recording = Family::<CameraLabels, Gauge>::default();
+        registry.register(
+            "camera_recording",
+            "1 while the camera is recording",
+            camera_recording.clone(),
+        );
         Self {
+            camera_connect_attempts,
+            camera_recording,
             registry,
             requests,
             auth_failures,
@@ -110,7 +131,22 @@ impl Metrics {
     }
 
     /// Samples the process figures and renders the registry.
-    pub fn render(&self, uptime_secs: f64, bytes_written: &[(&str, u64)]) -> String {
+    pub fn render(
+        &self,
+        uptime_secs: f64,
+        bytes_written: &[(&str, u64)],
+        cameras: &[(String, crate::ingest::StatusSnapshot)],
+    ) -> String {
+        self.camera_connect_attempts.clear();
+        self.camera_recording.clear();
+        for (id, s) in cameras {
+            let l = CameraLabels { camera: id.clone() };
+            self.camera_connect_attempts
+                .get_or_create(&l)
+                .set(s.connect_attempts as i64);
+            let rec = i64::from(s.kind == crate::ingest::StatusKind::Recording);
+            self.camera_recording.get_or_create(&l).set(rec);
+        }
         let p = crate::sysinfo::process_figures();
         self.rss_bytes.set(p.rss_bytes as i64);
         self.cpu_seconds.set(p.cpu_seconds);

@@ -64,7 +64,9 @@ async fn create_list_get_update_delete() {
     // The runtime status moves on its own (connecting, reconnecting); the rest is the same.
     let mut created = cam.clone();
     for v in [&mut one, &mut created] {
-        v.as_object_mut().unwrap().retain(|k, _| k != "status" && k != "status_reason");
+        v.as_object_mut()
+            .unwrap()
+            .retain(|k, _| k != "status" && k != "status_reason");
     }
     assert_eq!((s, &one), (200, &created));
 

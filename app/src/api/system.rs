@@ -78,9 +78,11 @@ pub async fn stats_system(State(app): State<AppState>) -> Json<SystemStats> {
         (status = 429, description = ERR_429, body = ErrorBody),
     ))]
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    let text = app
-        .metrics
-        .render(app.started.elapsed().as_secs_f64(), &app.bytes_written());
+    let text = app.metrics.render(
+        app.started.elapsed().as_secs_f64(),
+        &app.bytes_written(),
+        &app.pipelines.statuses(),
+    );
     (
         [(
             header::CONTENT_TYPE,

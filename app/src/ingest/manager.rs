@@ -121,6 +121,15 @@ impl Pipelines {
             .map(|p| p.status.snapshot())
     }
 
+    /// (camera id, status) of every running pipeline.
+    pub fn statuses(&self) -> Vec<(String, StatusSnapshot)> {
+        let running = self.running.lock().expect("pipelines lock");
+        running
+            .iter()
+            .map(|(id, p)| (id.clone(), p.status.snapshot()))
+            .collect()
+    }
+
     pub fn hub(&self, id: &str) -> Option<Arc<Hub>> {
         self.running
             .lock()

@@ -27,6 +27,8 @@ pub struct StatusSnapshot {
     pub reason: String,
     /// Unix nanoseconds of the last media packet.
     pub last_seen_ns: Option<i64>,
+    /// Connection attempts since the pipeline started.
+    pub connect_attempts: u64,
 }
 
 pub struct Status(Mutex<StatusSnapshot>);
@@ -37,6 +39,7 @@ impl Default for Status {
             kind: StatusKind::Connecting,
             reason: String::new(),
             last_seen_ns: None,
+            connect_attempts: 0,
         }))
     }
 }
@@ -55,6 +58,9 @@ impl Status {
             s.kind = StatusKind::Recording;
             s.reason.clear();
         }
+    }
+    pub fn attempt(&self) {
+        self.0.lock().expect("status lock").connect_attempts += 1;
     }
     pub fn snapshot(&self) -> StatusSnapshot {
         self.0.lock().expect("status lock").clone()
@@ -96,12 +102,19 @@ impl SessionError {
     }
 }
 
-/// Reconnect delays: 1 s doubling to 30 s (5 min for persistent errors), ±20 % jitter.
+/// Reconnect delays. Transient failures (refused, dropped, stalled): 250 ms doubling to a
+/// 1 s cap, so a camera that comes back records again within about a second. Persistent
+/// ones (rejected credentials, unusable stream): 5 s doubling to 5 min, so a misconfigured
+/// camera is not hammered. ±20 % jitter spreads cameras that failed together.
 pub fn backoff(attempt: u32, persistent: bool) -> Duration {
-    let cap_ms: u64 = if persistent { 300_000 } else { 30_000 };
-    let base_ms = 1000u64.saturating_mul(1 << attempt.min(16)).min(cap_ms);
+    let (base_ms, cap_ms): (u64, u64) = if persistent {
+        (5_000, 300_000)
+    } else {
+        (250, 1_000)
+    };
+    let ms = base_ms.saturating_mul(1 << attempt.min(16)).min(cap_ms);
     let jitter = rand::random_range(0.8..1.2);
-    Duration::from_millis((base_ms as f64 * jitter) as u64)
+    Duration::from_millis((ms as f64 * jitter) as u64)
 }
 
 /// Runs one camera until `stop` turns true: session, then backoff, then again.
@@ -125,6 +138,7 @@ pub async fn supervise(
             status.snapshot().reason,
         );
         let started = std::time::Instant::now();
+        status.attempt();
         let result = rtsp::run_session(&cam, &hub, &status, &mut stop).await;
         if *stop.borrow() {
             break;
@@ -138,11 +152,7 @@ pub async fn supervise(
             attempt = 0;
         }
         let persistent = err.is_persistent();
-        let delay = if attempt == 0 && !persistent {
-            Duration::from_millis(500)
-        } else {
-            backoff(attempt, persistent)
-        };
+        let delay = backoff(attempt, persistent);
         attempt = attempt.saturating_add(1);
         tracing::warn!(camera = %cam.id, error = %err, retry_in_ms = delay.as_millis() as u64, "camera session ended");
         status.set(
@@ -169,9 +179,10 @@ mod tests {
     fn backoff_is_capped_and_jittered() {
         for a in 0..40 {
             let d = backoff(a, false);
-            assert!(d <= Duration::from_millis(36_000), "{a}: {d:?}");
-            assert!(d >= Duration::from_millis(800));
+            assert!(d <= Duration::from_millis(1_200), "{a}: {d:?}");
+            assert!(d >= Duration::from_millis(200));
         }
+        assert!(backoff(0, true) >= Duration::from_secs(4));
         assert!(backoff(30, true) > Duration::from_secs(200));
         let samples: std::collections::HashSet<_> = (0..20).map(|_| backoff(3, false)).collect();
         assert!(samples.len() > 1, "jitter varies the delay");

@@ -2,6 +2,8 @@
 //! 127.0.0.1 port with its own data dir, and talks to it with a real HTTP client.
 #![allow(dead_code)]
 
+pub mod fakecam;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,7 +47,8 @@ impl Daemon {
         std::fs::read_to_string(self.config_path()).unwrap()
     }
 
-    async fn spawn(&mut self) {
+    /// Starts the daemon process (again) on the same data dir.
+    pub async fn spawn(&mut self) {
         let ready = self.dir.path().join("ready");
         let _ = std::fs::remove_file(&ready);
         let child = Command::new(BIN)
@@ -86,6 +89,13 @@ impl Daemon {
             assert!(Instant::now() < deadline, "daemon ignored SIGTERM");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub fn kill9(&mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     pub async fn restart(&mut self) {

@@ -1,0 +1,594 @@
+//! Recording against real RTSP cameras (GStreamer's gst-rtsp-server via our fakecam
+//! fixture): every codec, profile, transport and auth scheme; reconnection after drop,
+//! down/up and stall; `kill -9` recovery; bad cameras. Every recording produced is
+//! downloaded and fully decoded with `ffmpeg -xerror`.
+
+mod common;
+use common::fakecam::FakeCam;
+use common::*;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// These tests load the CPU with encoders; run them one at a time so timings hold.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn ns(rfc3339: &str) -> i128 {
+    OffsetDateTime::parse(rfc3339, &Rfc3339)
+        .unwrap()
+        .unix_timestamp_nanos()
+}
+
+fn now_ns() -> i128 {
+    OffsetDateTime::now_utc().unix_timestamp_nanos()
+}
+
+fn camera(id: &str, url: &str, extra: &str) -> String {
+    format!(
+        "[[cameras]]\nid = \"{id}\"\nname = \"{id}\"\nprotocol = \"rtsp\"\nencoding = \"h264\"\nurl = \"{url}\"\n{extra}\n"
+    )
+}
+
+fn config(cameras: &[String]) -> String {
+    format!(
+        "[storage]\nsegment_duration = \"10s\"\n\n{}",
+        cameras.join("\n")
+    )
+}
+
+async fn cam(d: &Daemon, id: &str) -> Value {
+    json(d.get(&format!("/api/cameras/{id}"))).await.1
+}
+
+async fn wait_for(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_status(d: &Daemon, id: &str, status: &str, timeout: Duration) {
+    wait_for(&format!("{id} {status}"), timeout, async || {
+        cam(d, id).await["status"] == status
+    })
+    .await;
+}
+
+/// Recordings of a camera, oldest first.
+async fn recordings(d: &Daemon, id: &str) -> Vec<Value> {
+    let (s, v) = json(d.get(&format!("/api/recordings?camera_id={id}&limit=1000"))).await;
+    assert_eq!(s, 200, "{v}");
+    let mut r = v["recordings"].as_array().unwrap().clone();
+    r.reverse();
+    r
+}
+
+/// Downloads a recording, decodes it fully, and returns (ffprobe duration s, frames, profile).
+async fn verify(d: &Daemon, rec: &Value) -> (f64, u64, String) {
+    let id = rec["id"].as_str().unwrap();
+    let resp = d
+        .get(&format!("/api/recordings/{id}/download"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("r.mp4");
+    std::fs::write(&f, &body).unwrap();
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-xerror", "-i"])
+        .arg(&f)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "decode of {id}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+        ])
+        .args([
+            "stream=nb_read_frames,profile:format=duration",
+            "-of",
+            "json",
+        ])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dur: f64 = p["format"]["duration"].as_str().unwrap().parse().unwrap();
+    let frames: u64 = p["streams"][0]["nb_read_frames"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    (
+        dur,
+        frames,
+        p["streams"][0]["profile"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    )
+}
+
+/// Every recording decodes, matches its index entry, and follows its predecessor without
+/// gap or overlap (when `contiguous`). Returns the total recorded seconds and the profile.
+async fn verify_all(d: &Daemon, id: &str, fps: f64, contiguous: bool) -> (f64, String) {
+    let recs = recordings(d, id).await;
+    assert!(!recs.is_empty(), "{id}: no recordings");
+    let mut total = 0.0;
+    let mut profile = String::new();
+    for (i, r) in recs.iter().enumerate() {
+        let (dur, frames, prof) = verify(d, r).await;
+        let indexed = r["duration"].as_f64().unwrap();
+        assert!(
+            (dur - indexed).abs() <= 1.0 / fps + 0.01,
+            "{id}: ffprobe {dur} s vs index {indexed} s"
+        );
+        assert_eq!(
+            frames,
+            r["frame_count"].as_u64().unwrap(),
+            "{id}: frame count of {}",
+            r["id"]
+        );
+        if contiguous && i > 0 {
+            assert_eq!(
+                ns(recs[i - 1]["ended_at"].as_str().unwrap()),
+                ns(r["started_at"].as_str().unwrap()),
+                "{id}: gap/overlap at {i}"
+            );
+        }
+        total += indexed;
+        profile = prof;
+    }
+    (total, profile)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_every_codec_transport_and_auth() {
+    let _g = SERIAL.lock().await;
+    let spec = ",size=320x240,fps=15,gop=15";
+    let digest = FakeCam::start(
+        &[&format!("codec=h264{spec}"), &format!("codec=h265{spec}")],
+        &[
+            "--auth",
+            "digest",
+            "--user",
+            "admin",
+            "--password",
+            "secret",
+        ],
+    );
+    let basic = FakeCam::start(
+        &[
+            &format!("codec=h264,profile=main{spec}"),
+            &format!("codec=h264,profile=high{spec}"),
+        ],
+        &["--auth", "basic", "--user", "viewer", "--password", "pw2"],
+    );
+    let cams = [
+        camera(
+            "base-tcp-digest",
+            &digest.url(0),
+            "username = \"admin\"\npassword = \"secret\"",
+        ),
+        camera(
+            "h265-tcp-digest",
+            &digest.url(1),
+            "encoding = \"h265\"\nusername = \"admin\"\npassword = \"secret\"",
+        )
+        .replace("encoding = \"h264\"\n", ""),
+        camera(
+            "main-udp-basic",
+            &basic.url(0),
+            "username = \"viewer\"\npassword = \"pw2\"\nrtsp_transport = \"udp\"",
+        ),
+        camera(
+            "high-tcp-basic",
+            &basic.url(1),
+            "username = \"viewer\"\npassword = \"pw2\"",
+        ),
+    ];
+    let d = Daemon::start_with_config(Some(&config(&cams))).await;
+    for id in [
+        "base-tcp-digest",
+        "h265-tcp-digest",
+        "main-udp-basic",
+        "high-tcp-basic",
+    ] {
+        wait_status(&d, id, "recording", Duration::from_secs(20)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(62)).await;
+    for id in [
+        "base-tcp-digest",
+        "h265-tcp-digest",
+        "main-udp-basic",
+        "high-tcp-basic",
+    ] {
+        let (s, _) = json(d.post(&format!("/api/cameras/{id}/stop"))).await;
+        assert_eq!(s, 200);
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await; // last recordings reach the index
+    for (id, want) in [
+        ("base-tcp-digest", "Constrained Baseline"),
+        ("h265-tcp-digest", "Main"),
+        ("main-udp-basic", "Main"),
+        ("high-tcp-basic", "High"),
+    ] {
+        let (total, profile) = verify_all(&d, id, 15.0, true).await;
+        assert!(total >= 55.0, "{id}: only {total} s recorded");
+        assert_eq!(profile, want, "{id}");
+        let recs = recordings(&d, id).await;
+        assert!(recs.iter().all(|r| r["format"]
+            == if id.starts_with("h265") {
+                "h265"
+            } else {
+                "h264"
+            }));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnects_after_drop_down_and_stall() {
+    let _g = SERIAL.lock().await;
+    let fc = FakeCam::start(&["codec=h264,size=320x240,fps=15,gop=15"], &[]);
+    let d = Daemon::start_with_config(Some(&config(&[camera("cam", &fc.url(0), "")]))).await;
+    wait_status(&d, "cam", "recording", Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // Returns once media newer than `t` arrived; asserts it took at most `limit`.
+    async fn resumes_within(d: &Daemon, t: i128, limit: Duration, what: &str) {
+        let started = Instant::now();
+        wait_for(what, Duration::from_secs(15), async || {
+            cam(d, "cam").await["last_seen"]
+                .as_str()
+                .is_some_and(|s| ns(s) > t)
+        })
+        .await;
+        assert!(
+            started.elapsed() <= limit,
+            "{what}: recording resumed after {:?}",
+            started.elapsed()
+        );
+    }
+
+    fc.control(0, "drop").await;
+    let t = now_ns();
+    resumes_within(&d, t, Duration::from_secs(2), "after drop").await;
+
+    fc.control(0, "down").await;
+    wait_status(&d, "cam", "reconnecting", Duration::from_secs(15)).await;
+    assert!(
+        !cam(&d, "cam").await["status_reason"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    fc.control(0, "up").await;
+    let t = now_ns();
+    resumes_within(&d, t, Duration::from_secs(2), "after down/up").await;
+    wait_status(&d, "cam", "recording", Duration::from_secs(5)).await;
+
+    fc.control(0, "stall").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    fc.control(0, "resume").await;
+    let t = now_ns();
+    resumes_within(&d, t, Duration::from_secs(2), "after stall/resume").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    json(d.post("/api/cameras/cam/stop")).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    verify_all(&d, "cam", 15.0, false).await;
+    let text = text(d.get("/metrics")).await;
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("mibee_bytes_written{kind=\"video\"}")),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_at_most_one_gop() {
+    let _g = SERIAL.lock().await;
+    let fc = FakeCam::start(&["codec=h264,size=320x240,fps=15,gop=15"], &[]); // 1 s GOP
+    let mut d = Daemon::start_with_config(Some(&config(&[camera("cam", &fc.url(0), "")]))).await;
+    let mut kills = Vec::new();
+    for round in 0..10u64 {
+        wait_status(&d, "cam", "recording", Duration::from_secs(20)).await;
+        tokio::time::sleep(Duration::from_millis(3000 + 700 * (round % 4))).await;
+        // The last frame that reached the daemon before the kill.
+        let last_seen = ns(cam(&d, "cam").await["last_seen"].as_str().unwrap());
+        d.kill9();
+        kills.push(last_seen);
+        d.spawn().await;
+    }
+    wait_status(&d, "cam", "recording", Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(d.stop().success());
+    let (ok, stdout, stderr) = cli(&d.config_path(), &["check"]);
+    assert!(ok, "check after 10 kills: {stdout}{stderr}");
+    d.spawn().await;
+    let recs = recordings(&d, "cam").await;
+    for r in &recs {
+        verify(&d, r).await;
+    }
+    for (i, k) in kills.iter().enumerate() {
+        let end = recs
+            .iter()
+            .filter(|r| ns(r["started_at"].as_str().unwrap()) < *k)
+            .map(|r| ns(r["ended_at"].as_str().unwrap()))
+            .max()
+            .unwrap_or(0);
+        let lost_s = (*k - end) as f64 / 1e9;
+        assert!(lost_s <= 1.5, "kill {i}: {lost_s:.3} s lost (GOP 1 s)");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_cameras_fail_cleanly() {
+    let _g = SERIAL.lock().await;
+    let fc = FakeCam::start(
+        &[
+            "codec=h264,size=320x240,fps=15,gop=45,kf_on_play=0",
+            "codec=h264,size=320x240,fps=15,gop=15",
+        ],
+        &[
+            "--auth",
+            "digest",
+            "--user",
+            "admin",
+            "--password",
+            "secret",
+            "--garbage",
+        ],
+    );
+    let garbage = fc.ready["garbage"]["url"].as_str().unwrap().to_string();
+    let cams = [
+        // Joins mid-GOP: P-frames arrive before the first IDR.
+        camera(
+            "late-join",
+            &fc.url(0),
+            "username = \"admin\"\npassword = \"secret\"",
+        ),
+        camera(
+            "wrong-pw",
+            &fc.url(1),
+            "username = \"admin\"\npassword = \"nope\"",
+        ),
+        camera("garbage", &garbage, ""),
+    ];
+    // Let the shared stream run so the next client joins mid-GOP.
+    let warm = tokio::process::Command::new("ffprobe")
+        .args(["-v", "quiet", "-rtsp_transport", "tcp", "-i"])
+        .arg(fc.cams[0]["url"].as_str().unwrap())
+        .args(["-show_entries", "stream=codec_name"])
+        .output();
+    let _ = tokio::time::timeout(Duration::from_secs(10), warm).await;
+    let d = Daemon::start_with_config(Some(&config(&cams))).await;
+
+    wait_status(&d, "wrong-pw", "error", Duration::from_secs(15)).await;
+    let reason = cam(&d, "wrong-pw").await["status_reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("authentication"), "{reason}");
+    let attempts = |t: &str| -> u64 {
+        t.lines()
+            .find(|l| l.starts_with("mibee_camera_connect_attempts{camera=\"wrong-pw\"}"))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap()
+    };
+    let before = attempts(&text(d.get("/metrics")).await);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let after = attempts(&text(d.get("/metrics")).await);
+    assert!(
+        after - before <= 2,
+        "retry storm: {} attempts in 8 s",
+        after - before
+    );
+
+    let g = cam(&d, "garbage").await;
+    assert!(
+        ["reconnecting", "connecting", "error"].contains(&g["status"].as_str().unwrap()),
+        "{g}"
+    );
+    assert_eq!(
+        json(d.get("/api/health")).await.0,
+        200,
+        "daemon healthy with bad cameras"
+    );
+
+    wait_status(&d, "late-join", "recording", Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    json(d.post("/api/cameras/late-join/stop")).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Decodes with -xerror: the recording starts at the first IDR, not on a P-frame.
+    verify_all(&d, "late-join", 15.0, true).await;
+
+    // A URL that is not RTSP is refused up front.
+    expect_error(
+        d.post("/api/cameras")
+            .json(&json!({"name": "x", "protocol": "rtsp", "url": "http://127.0.0.1/x"})),
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_stop_and_test_connection() {
+    let _g = SERIAL.lock().await;
+    let fc = FakeCam::start(
+        &["codec=h264,size=320x240,fps=15,gop=15"],
+        &[
+            "--auth",
+            "digest",
+            "--user",
+            "admin",
+            "--password",
+            "secret",
+        ],
+    );
+    let cams = [
+        camera(
+            "cam",
+            &fc.url(0),
+            "username = \"admin\"\npassword = \"secret\"",
+        ),
+        camera("off", &fc.url(0), "enabled = false"),
+    ];
+    let d = Daemon::start_with_config(Some(&config(&cams))).await;
+    wait_status(&d, "cam", "recording", Duration::from_secs(20)).await;
+    expect_error(
+        d.post("/api/cameras/cam/start"),
+        400,
+        "CAMERA_ALREADY_RUNNING",
+    )
+    .await;
+    expect_error(d.post("/api/cameras/off/start"), 400, "CAMERA_DISABLED").await;
+    expect_error(d.post("/api/cameras/ghost/start"), 404, "CAMERA_NOT_FOUND").await;
+    assert_eq!(
+        json(d.post("/api/cameras/cam/stop")).await,
+        (200, json!({"status": "stopped"}))
+    );
+    assert_eq!(cam(&d, "cam").await["status"], "stopped");
+    assert_eq!(
+        json(d.post("/api/cameras/cam/start")).await,
+        (200, json!({"status": "started"}))
+    );
+    wait_status(&d, "cam", "recording", Duration::from_secs(20)).await;
+
+    let (s, ok) = json(d.post("/api/cameras/test-connection").json(&json!({
+        "protocol": "rtsp", "encoding": "h264", "url": fc.url(0), "username": "admin", "password": "secret"
+    })))
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(ok["success"], true, "{ok}");
+    assert_eq!(ok["details"]["frames_received"], 10);
+    assert!(ok["details"]["latency_ms"].as_u64().unwrap() < 10_000);
+    assert_eq!(ok["details"]["width"], 320);
+    let (_, bad) = json(d.post("/api/cameras/test-connection").json(&json!({
+        "url": fc.url(0), "username": "admin", "password": "wrong"
+    })))
+    .await;
+    assert_eq!(bad["success"], false);
+    assert!(
+        bad["message"].as_str().unwrap().contains("authentication"),
+        "{bad}"
+    );
+    expect_error(
+        d.post("/api/cameras/test-connection")
+            .json(&json!({"url": "ftp://127.0.0.1/x"})),
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
+
+    // Recordings API error paths and a Range request on a real recording.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    expect_error(d.get("/api/recordings/123"), 404, "RECORDING_NOT_FOUND").await;
+    expect_error(d.get("/api/recordings/abc"), 404, "RECORDING_NOT_FOUND").await;
+    expect_error(d.get("/api/recordings?limit=0"), 400, "INVALID_INPUT").await;
+    expect_error(d.get("/api/recordings?limit=1001"), 400, "INVALID_INPUT").await;
+    expect_error(
+        d.get("/api/recordings?start=yesterday"),
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
+    expect_error(d.get("/api/recordings?format=vp9"), 400, "INVALID_INPUT").await;
+    let recs = recordings(&d, "cam").await;
+    assert!(!recs.is_empty());
+    let id = recs[0]["id"].as_str().unwrap();
+    let full = d
+        .get(&format!("/api/recordings/{id}/download"))
+        .send()
+        .await
+        .unwrap();
+    let etag = full.headers()["etag"].clone();
+    assert!(
+        full.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment; filename=\"cam-")
+    );
+    let full = full.bytes().await.unwrap();
+    let part = d
+        .get(&format!("/api/recordings/{id}/download"))
+        .header("range", "bytes=100-1099")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.headers()["content-range"].to_str().unwrap(),
+        format!("bytes 100-1099/{}", full.len())
+    );
+    assert_eq!(&part.bytes().await.unwrap()[..], &full[100..1100]);
+    let nm = d
+        .get(&format!("/api/recordings/{id}/download"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nm.status(), 304);
+    let bad = d
+        .get(&format!("/api/recordings/{id}/download"))
+        .header("range", format!("bytes={}-", full.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 416);
+
+    // Filters and pagination.
+    let (_, all) = json(d.get("/api/recordings")).await;
+    let total = all["total"].as_u64().unwrap();
+    assert!(total >= 1);
+    let (_, page) =
+        json(d.get("/api/recordings?limit=1&offset=0&camera_id=cam&format=h264&merged=false"))
+            .await;
+    assert_eq!(page["total"].as_u64().unwrap(), total);
+    assert_eq!(page["recordings"].as_array().unwrap().len(), 1);
+    let (_, none) = json(d.get("/api/recordings?format=h265")).await;
+    assert_eq!(none["total"], 0);
+    let (_, future) = json(d.get("/api/recordings?start=2099-01-01T00:00:00Z")).await;
+    assert_eq!(future["total"], 0);
+
+    // Delete one, batch-delete the rest (plus an unknown id).
+    assert_eq!(
+        json(d.delete(&format!("/api/recordings/{id}"))).await,
+        (200, json!({"status": "deleted"}))
+    );
+    expect_error(
+        d.get(&format!("/api/recordings/{id}")),
+        404,
+        "RECORDING_NOT_FOUND",
+    )
+    .await;
+    let rest: Vec<String> = recordings(&d, "cam")
+        .await
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut ids = rest.clone();
+    ids.push("42".into());
+    let (s, r) = json(
+        d.post("/api/recordings/batch-delete")
+            .json(&json!({"recording_ids": ids})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(r, json!({"deleted": rest.len(), "failed": 1}));
+}
