@@ -2,11 +2,12 @@
 //! transaction, so a crash mid-migration leaves the previous version intact. A database
 //! written by a newer build is refused rather than silently downgraded.
 
-use super::recordings::{CAMERA_RECORDINGS, FILES, RECORDINGS};
+use super::recordings::{CAMERA_RECORDINGS, FILES, RECORDINGS, TOTALS};
 use super::{DAILY_STATS, DbError, META, RUNTIME};
 use redb::{Database, ReadableTable};
 
-/// Version 1: meta, runtime, daily_stats. Version 2: files, recordings, camera_recordings.
+/// Version 1: meta, runtime, daily_stats. Version 2: files, recordings, camera_recordings,
+/// recording_totals.
 pub const CURRENT_SCHEMA_VERSION: u64 = 2;
 
 /// Brings the database to `CURRENT_SCHEMA_VERSION`.
@@ -39,6 +40,7 @@ pub fn migrate(db: &Database) -> Result<(), DbError> {
                 txn.open_table(FILES)?;
                 txn.open_table(RECORDINGS)?;
                 txn.open_table(CAMERA_RECORDINGS)?;
+                txn.open_table(TOTALS)?;
             }
             v => unreachable!("no migration from schema version {v}"),
         }

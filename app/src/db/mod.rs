@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub use migrate::CURRENT_SCHEMA_VERSION;
-use recordings::{CAMERA_RECORDINGS, FILES, RECORDINGS};
+use recordings::{CAMERA_RECORDINGS, FILES, RECORDINGS, TOTALS};
 pub use recordings::{FileRow, IndexOp, RecordingFilter, RecordingRow};
 
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -208,6 +208,7 @@ impl Db {
         let by_cam = txn.open_table(CAMERA_RECORDINGS)?;
         let mut ranges: std::collections::HashMap<u64, Vec<(u64, u64, u64)>> = Default::default();
         let mut n = 0u64;
+        let mut counts: std::collections::HashMap<(String, String, bool), u64> = Default::default();
         for row in recs.iter()? {
             let (k, v) = row?;
             let id = k.value();
@@ -232,6 +233,9 @@ impl Db {
                     "recording {id}: missing from camera index"
                 )));
             }
+            *counts
+                .entry((r.camera_id.clone(), r.format.clone(), r.merged))
+                .or_default() += 1;
             ranges
                 .entry(r.file_id)
                 .or_default()
@@ -253,6 +257,18 @@ impl Db {
         if cam_rows != n {
             return Err(DbError::Invariant(format!(
                 "camera index has {cam_rows} rows for {n} recordings"
+            )));
+        }
+        let totals = txn.open_table(TOTALS)?;
+        let mut stored = std::collections::HashMap::new();
+        for row in totals.iter()? {
+            let (k, v) = row?;
+            let (c, f, m) = k.value();
+            stored.insert((c.to_string(), f.to_string(), m), v.value());
+        }
+        if stored != counts {
+            return Err(DbError::Invariant(format!(
+                "recording totals {stored:?} disagree with the recordings {counts:?}"
             )));
         }
         Ok((files.len() as u64, n))

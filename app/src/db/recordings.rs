@@ -12,6 +12,25 @@ pub(crate) const RECORDINGS: TableDefinition<u64, &[u8]> = TableDefinition::new(
 /// Key: (camera id, recording id): one camera's recordings in time order.
 pub(crate) const CAMERA_RECORDINGS: TableDefinition<(&str, u64), ()> =
     TableDefinition::new("camera_recordings");
+/// Key: (camera id, format, merged) → number of recordings: `total` without a scan.
+pub(crate) const TOTALS: TableDefinition<(&str, &str, bool), u64> =
+    TableDefinition::new("recording_totals");
+
+fn bump(
+    t: &mut redb::Table<(&str, &str, bool), u64>,
+    r: &RecordingRow,
+    delta: i64,
+) -> Result<(), DbError> {
+    let key = (r.camera_id.as_str(), r.format.as_str(), r.merged);
+    let n = t.get(key)?.map(|g| g.value()).unwrap_or(0);
+    let n = (n as i64 + delta).max(0) as u64;
+    if n == 0 {
+        t.remove(key)?;
+    } else {
+        t.insert(key, n)?;
+    }
+    Ok(())
+}
 
 /// One append-only media file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,6 +161,7 @@ impl Db {
             let mut recs = txn.open_table(RECORDINGS)?;
             let mut by_cam = txn.open_table(CAMERA_RECORDINGS)?;
             let mut files = txn.open_table(FILES)?;
+            let mut totals = txn.open_table(TOTALS)?;
             for op in ops {
                 match op {
                     IndexOp::InsertRecording(r) => {
@@ -151,6 +171,7 @@ impl Db {
                         }
                         recs.insert(id, json(r).as_slice())?;
                         by_cam.insert((r.camera_id.as_str(), id), ())?;
+                        bump(&mut totals, r, 1)?;
                         ids.push(id);
                     }
                     IndexOp::SealFile(fid) => {
@@ -185,6 +206,7 @@ impl Db {
         {
             let mut recs = txn.open_table(RECORDINGS)?;
             let mut by_cam = txn.open_table(CAMERA_RECORDINGS)?;
+            let mut totals = txn.open_table(TOTALS)?;
             for &id in ids {
                 let row = recs
                     .remove(id)?
@@ -192,6 +214,7 @@ impl Db {
                     .transpose()?;
                 if let Some(row) = row {
                     by_cam.remove((row.camera_id.as_str(), id))?;
+                    bump(&mut totals, &row, -1)?;
                     out.push((id, row));
                 }
             }
@@ -239,31 +262,149 @@ impl Db {
             .map(|s| (s - 86_400_000_000_000).max(0) as u64)
             .unwrap_or(0);
         let hi = f.end_ns.map(|e| e.max(0) as u64).unwrap_or(u64::MAX);
-        let mut visit = |id: u64, bytes: &[u8]| -> Result<(), DbError> {
+        // Without a time filter the total comes from the counters, and the scan stops
+        // as soon as the page is full.
+        let counted = f.start_ns.is_none() && f.end_ns.is_none();
+        if counted {
+            let totals = txn.open_table(TOTALS)?;
+            for row in totals.iter()? {
+                let (k, v) = row?;
+                let (cam, format, merged) = k.value();
+                if f.camera_id.as_deref().is_none_or(|c| c == cam)
+                    && f.format.as_deref().is_none_or(|x| x == format)
+                    && f.merged.is_none_or(|m| m == merged)
+                {
+                    total += v.value();
+                }
+            }
+        }
+        let mut seen = 0u64;
+        // Returns false once the page is full and the total is known.
+        let mut visit = |id: u64, bytes: &[u8]| -> Result<bool, DbError> {
             let r: RecordingRow = parse("recordings", bytes)?;
             if f.matches(&r) {
-                if total >= offset && (out.len() as u64) < limit {
+                if seen >= offset && (out.len() as u64) < limit {
                     out.push((id, r));
                 }
-                total += 1;
+                seen += 1;
             }
-            Ok(())
+            Ok(!(counted && out.len() as u64 >= limit))
         };
         if let Some(cam) = &f.camera_id {
             let by_cam = txn.open_table(CAMERA_RECORDINGS)?;
             for row in by_cam.range((cam.as_str(), lo)..(cam.as_str(), hi))?.rev() {
                 let (k, _) = row?;
                 let id = k.value().1;
-                if let Some(g) = recs.get(id)? {
-                    visit(id, g.value())?;
+                if let Some(g) = recs.get(id)?
+                    && !visit(id, g.value())?
+                {
+                    break;
                 }
             }
         } else {
             for row in recs.range(lo..hi)?.rev() {
                 let (k, v) = row?;
-                visit(k.value(), v.value())?;
+                if !visit(k.value(), v.value())? {
+                    break;
+                }
             }
         }
-        Ok((out, total))
+        Ok((out, if counted { total } else { seen }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(cam: &str, start_s: i64, format: &str, merged: bool) -> RecordingRow {
+        RecordingRow {
+            camera_id: cam.into(),
+            file_id: if cam == "a" { 1 } else { 2 },
+            byte_start: 100 + start_s as u64 * 10,
+            byte_end: 100 + start_s as u64 * 10 + 10,
+            media_start_90k: 0,
+            media_end_90k: 900_000,
+            start_wall_ns: start_s * 1_000_000_000,
+            duration_ns: 10_000_000_000,
+            frame_count: 150,
+            format: format.into(),
+            width: 320,
+            height: 240,
+            merged,
+            recovered: false,
+        }
+    }
+
+    #[test]
+    fn list_filters_totals_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.redb")).unwrap();
+        let mut file = FileRow {
+            camera_id: "a".into(),
+            rel_path: "a/x".into(),
+            init_len: 50,
+            start_wall_ns: 0,
+            start_media_90k: 0,
+            sealed: false,
+            format: "h264".into(),
+            width: 320,
+            height: 240,
+        };
+        assert_eq!(db.create_file(&mut file).unwrap(), 1);
+        assert_eq!(file.rel_path, "a/x-1.mp4");
+        let mut file_b = FileRow { camera_id: "b".into(), rel_path: "b/x".into(), ..file.clone() };
+        assert_eq!(db.create_file(&mut file_b).unwrap(), 2);
+        let mut ops = Vec::new();
+        for i in 0..30 {
+            let cam = if i % 3 == 0 { "b" } else { "a" };
+            let fmt = if i % 5 == 0 { "h265" } else { "h264" };
+            ops.push(IndexOp::InsertRecording(rec(
+                cam,
+                1000 + i * 10,
+                fmt,
+                i % 2 == 0,
+            )));
+        }
+        let ids = db.apply(&ops).unwrap();
+        assert_eq!(ids.len(), 30);
+        let all = RecordingFilter::default();
+        let (page, total) = db.list_recordings(&all, 0, 5).unwrap();
+        assert_eq!(total, 30);
+        assert_eq!(page.len(), 5);
+        assert_eq!(page[0].0, ids[29], "newest first");
+        let (page, _) = db.list_recordings(&all, 28, 5).unwrap();
+        assert_eq!(page.len(), 2, "offset near the end");
+        let only_a = RecordingFilter {
+            camera_id: Some("a".into()),
+            ..Default::default()
+        };
+        assert_eq!(db.list_recordings(&only_a, 0, 100).unwrap().1, 20);
+        let h265_merged = RecordingFilter {
+            format: Some("h265".into()),
+            merged: Some(true),
+            ..Default::default()
+        };
+        let (rows, total) = db.list_recordings(&h265_merged, 0, 100).unwrap();
+        assert_eq!((rows.len() as u64, total), (3, 3));
+        assert!(rows.iter().all(|(_, r)| r.format == "h265" && r.merged));
+        // Time window: recordings overlapping [1100 s, 1150 s).
+        let window = RecordingFilter {
+            start_ns: Some(1_100_000_000_000),
+            end_ns: Some(1_150_000_000_000),
+            ..Default::default()
+        };
+        let (rows, total) = db.list_recordings(&window, 0, 100).unwrap();
+        assert_eq!(total, 5, "starts 1100..1140; the one ending at 1100 is out");
+        assert_eq!(rows.len(), 5);
+        // Same id twice gets a fresh id.
+        let dup = db
+            .apply(&[IndexOp::InsertRecording(rec("a", 1000, "h264", false))])
+            .unwrap();
+        assert_eq!(dup[0], ids[0] + 1);
+        let removed = db.delete_recordings(&[ids[0], dup[0], 12345]).unwrap();
+        assert_eq!(removed.len(), 2);
+        assert_eq!(db.list_recordings(&all, 0, 1).unwrap().1, 29);
+        assert!(db.check().unwrap().contains("29 recordings"));
     }
 }
