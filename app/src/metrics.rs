@@ -40,6 +40,7 @@ pub struct Metrics {
     uptime_seconds: Gauge<f64, AtomicU64>,
     camera_connect_attempts: Family<CameraLabels, Gauge>,
     camera_recording: Family<CameraLabels, Gauge>,
+    media_received: Gauge<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -107,7 +108,14 @@ impl Metrics {
             "1 while the camera is recording",
             camera_recording.clone(),
         );
+        let media_received = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "media_received_bytes",
+            "Video bytes received from cameras",
+            media_received.clone(),
+        );
         Self {
+            media_received,
             camera_connect_attempts,
             camera_recording,
             registry,
@@ -136,7 +144,9 @@ impl Metrics {
         uptime_secs: f64,
         bytes_written: &[(&str, u64)],
         cameras: &[(String, crate::ingest::StatusSnapshot)],
+        media_received_bytes: u64,
     ) -> String {
+        self.media_received.set(media_received_bytes);
         self.camera_connect_attempts.clear();
         self.camera_recording.clear();
         for (id, s) in cameras {

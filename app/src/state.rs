@@ -82,6 +82,15 @@ impl AppState {
         vec![
             ("config", self.config.bytes_written()),
             ("video", self.counters.video_bytes.load(Relaxed)),
+            // Everything this process wrote to storage (/proc/self/io), index included.
+            ("process_total", crate::sysinfo::process_write_bytes()),
         ]
+    }
+
+    /// Video bytes received from cameras (the denominator of write amplification).
+    pub fn media_received_bytes(&self) -> u64 {
+        self.counters
+            .media_received_bytes
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }

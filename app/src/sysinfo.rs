@@ -37,6 +37,14 @@ pub fn process_figures() -> ProcessFigures {
     out
 }
 
+/// Bytes this process caused to be written to storage (`write_bytes` of /proc/self/io).
+pub fn process_write_bytes() -> u64 {
+    procfs::process::Process::myself()
+        .and_then(|p| p.io())
+        .map(|io| io.write_bytes)
+        .unwrap_or(0)
+}
+
 pub fn system_figures() -> SystemFigures {
     let mut f = SystemFigures::default();
     if let Ok(ks) = procfs::KernelStats::current() {

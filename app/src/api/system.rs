@@ -82,6 +82,7 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         app.started.elapsed().as_secs_f64(),
         &app.bytes_written(),
         &app.pipelines.statuses(),
+        app.media_received_bytes(),
     );
     (
         [(

@@ -200,8 +200,7 @@ impl Db {
         let mut files = std::collections::HashMap::new();
         for row in files_t.iter()? {
             let (k, v) = row?;
-            let f: FileRow = serde_json::from_slice(v.value())
-                .map_err(|e| DbError::Invariant(format!("files[{}]: {e}", k.value())))?;
+            let f: FileRow = recordings::parse("files", v.value())?;
             files.insert(k.value(), f);
         }
         let recs = txn.open_table(RECORDINGS)?;
@@ -212,8 +211,7 @@ impl Db {
         for row in recs.iter()? {
             let (k, v) = row?;
             let id = k.value();
-            let r: RecordingRow = serde_json::from_slice(v.value())
-                .map_err(|e| DbError::Invariant(format!("recordings[{id}]: {e}")))?;
+            let r: RecordingRow = recordings::parse(&format!("recordings[{id}]"), v.value())?;
             let f = files.get(&r.file_id).ok_or_else(|| {
                 DbError::Invariant(format!("recording {id}: unknown file {}", r.file_id))
             })?;

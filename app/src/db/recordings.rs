@@ -1,6 +1,8 @@
 //! The recordings index in the metadata database: media files (append-only fMP4 files, one
 //! row each) and recordings (byte ranges of whole fragments in one file, one row each, the
-//! API's segments). Rows are JSON values; keys are integers so ranges scan in time order.
+//! API's segments). Rows are postcard-encoded (compact: ~70 bytes a recording, so a million
+//! recordings stay small on the card); keys are integers so ranges scan in time order.
+//! postcard is not self-describing: a row layout change needs a schema migration.
 
 use super::{Db, DbError, META};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
@@ -12,6 +14,9 @@ pub(crate) const RECORDINGS: TableDefinition<u64, &[u8]> = TableDefinition::new(
 /// Key: (camera id, recording id): one camera's recordings in time order.
 pub(crate) const CAMERA_RECORDINGS: TableDefinition<(&str, u64), ()> =
     TableDefinition::new("camera_recordings");
+/// META key: the longest recording ever indexed, in ns (bounds time-window scans).
+const MAX_RECORDING_NS: &str = "max_recording_ns";
+
 /// Key: (camera id, format, merged) → number of recordings: `total` without a scan.
 pub(crate) const TOTALS: TableDefinition<(&str, &str, bool), u64> =
     TableDefinition::new("recording_totals");
@@ -69,7 +74,6 @@ pub struct RecordingRow {
     pub height: u32,
     pub merged: bool,
     /// Made from fragments found by crash recovery (its wall times are unslewed).
-    #[serde(default)]
     pub recovered: bool,
 }
 
@@ -111,11 +115,11 @@ pub enum IndexOp {
 }
 
 fn json<T: Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec(v).expect("row serializes")
+    postcard::to_stdvec(v).expect("row serializes")
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(what: &str, b: &[u8]) -> Result<T, DbError> {
-    serde_json::from_slice(b).map_err(|e| DbError::Invariant(format!("{what}: {e}")))
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(what: &str, b: &[u8]) -> Result<T, DbError> {
+    postcard::from_bytes(b).map_err(|e| DbError::Invariant(format!("{what}: {e}")))
 }
 
 impl Db {
@@ -156,6 +160,7 @@ impl Db {
     /// recordings, in order.
     pub fn apply(&self, ops: &[IndexOp]) -> Result<Vec<u64>, DbError> {
         let txn = self.db.begin_write()?;
+        let mut longest_ns = 0i64;
         let mut ids = Vec::new();
         {
             let mut recs = txn.open_table(RECORDINGS)?;
@@ -172,6 +177,7 @@ impl Db {
                         recs.insert(id, json(r).as_slice())?;
                         by_cam.insert((r.camera_id.as_str(), id), ())?;
                         bump(&mut totals, r, 1)?;
+                        longest_ns = longest_ns.max(r.duration_ns);
                         ids.push(id);
                     }
                     IndexOp::SealFile(fid) => {
@@ -185,6 +191,13 @@ impl Db {
                         }
                     }
                 }
+            }
+        }
+        if longest_ns > 0 {
+            let mut meta = txn.open_table(META)?;
+            let old = meta.get(MAX_RECORDING_NS)?.map(|g| g.value()).unwrap_or(0);
+            if longest_ns as u64 > old {
+                meta.insert(MAX_RECORDING_NS, longest_ns as u64)?;
             }
         }
         txn.commit()?;
@@ -256,10 +269,16 @@ impl Db {
         let recs = txn.open_table(RECORDINGS)?;
         let mut out = Vec::new();
         let mut total = 0u64;
-        // Recordings never span more than a day, so a start bound narrows the key range.
+        // No recording is longer than the longest ever indexed, so a start bound narrows
+        // the key range to what can still overlap it.
+        let longest = txn
+            .open_table(META)?
+            .get(MAX_RECORDING_NS)?
+            .map(|g| g.value())
+            .unwrap_or(0);
         let lo = f
             .start_ns
-            .map(|s| (s - 86_400_000_000_000).max(0) as u64)
+            .map(|s| (s.max(0) as u64).saturating_sub(longest))
             .unwrap_or(0);
         let hi = f.end_ns.map(|e| e.max(0) as u64).unwrap_or(u64::MAX);
         // Without a time filter the total comes from the counters, and the scan stops
@@ -353,7 +372,11 @@ mod tests {
         };
         assert_eq!(db.create_file(&mut file).unwrap(), 1);
         assert_eq!(file.rel_path, "a/x-1.mp4");
-        let mut file_b = FileRow { camera_id: "b".into(), rel_path: "b/x".into(), ..file.clone() };
+        let mut file_b = FileRow {
+            camera_id: "b".into(),
+            rel_path: "b/x".into(),
+            ..file.clone()
+        };
         assert_eq!(db.create_file(&mut file_b).unwrap(), 2);
         let mut ops = Vec::new();
         for i in 0..30 {
