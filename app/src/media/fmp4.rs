@@ -177,8 +177,10 @@ pub struct TrackRun<'a> {
     pub data: &'a [Bytes],
 }
 
-/// moof + mdat for the given runs (video first). Data offsets are relative to the moof.
-pub fn fragment(seq: u32, runs: &[TrackRun<'_>]) -> Result<Vec<u8>> {
+/// moof + the mdat header for the given runs (video first); the samples' bytes follow it
+/// as they are (written with one vectored write, never copied into one buffer). Data
+/// offsets are relative to the moof.
+pub fn fragment_header(seq: u32, runs: &[TrackRun<'_>]) -> Result<Vec<u8>> {
     let mut moof = Moof {
         mfhd: Mfhd {
             sequence_number: seq,
@@ -230,12 +232,18 @@ pub fn fragment(seq: u32, runs: &[TrackRun<'_>]) -> Result<Vec<u8>> {
         .flat_map(|r| r.data.iter())
         .map(|b| b.len())
         .sum();
-    let mut out = Vec::with_capacity(probe.len() + 8 + payload_len);
+    let mut out = Vec::with_capacity(probe.len() + 8);
     moof.encode(&mut out)?;
     let mdat_len = u32::try_from(payload_len + 8)
         .map_err(|_| Fmp4Error::Invalid("fragment too large".into()))?;
     out.extend_from_slice(&mdat_len.to_be_bytes());
     out.extend_from_slice(b"mdat");
+    Ok(out)
+}
+
+/// A whole fragment in one buffer (tests and tools; the recorder writes vectored).
+pub fn fragment(seq: u32, runs: &[TrackRun<'_>]) -> Result<Vec<u8>> {
+    let mut out = fragment_header(seq, runs)?;
     for b in runs.iter().flat_map(|r| r.data.iter()) {
         out.extend_from_slice(b);
     }

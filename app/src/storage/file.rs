@@ -5,7 +5,6 @@
 use crate::db::{Db, FileRow};
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -84,9 +83,11 @@ impl MediaFile {
         &self.path
     }
 
-    /// Appends one fragment in one write; syncs when `sync_interval` has passed.
-    pub fn append(&mut self, bytes: &[u8], sync_interval: Duration) -> std::io::Result<()> {
-        let end = self.len_bytes + bytes.len() as u64;
+    /// Appends one fragment (its parts in order) with vectored writes; syncs when
+    /// `sync_interval` has passed. Returns the bytes appended.
+    pub fn append(&mut self, parts: &[&[u8]], sync_interval: Duration) -> std::io::Result<u64> {
+        let total: u64 = parts.iter().map(|p| p.len() as u64).sum();
+        let end = self.len_bytes + total;
         if end > self.prealloc_end {
             let target = end.div_ceil(PREALLOC_STEP_BYTES) * PREALLOC_STEP_BYTES;
             // Best effort: not every filesystem supports it.
@@ -98,15 +99,15 @@ impl MediaFile {
             );
             self.prealloc_end = target;
         }
-        self.file.write_all_at(bytes, self.len_bytes)?;
+        write_all_vectored_at(&self.file, parts, self.len_bytes)?;
         self.len_bytes = end;
         self.counters
             .video_bytes
-            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            .fetch_add(total, Ordering::Relaxed);
         if self.last_sync.elapsed() >= sync_interval {
             self.sync()?;
         }
-        Ok(())
+        Ok(total)
     }
 
     pub fn sync(&mut self) -> std::io::Result<()> {
@@ -121,6 +122,41 @@ impl MediaFile {
         self.sync()?;
         Ok(self.id)
     }
+}
+
+/// pwritev until every part is written (short writes resume where they stopped).
+fn write_all_vectored_at(file: &File, parts: &[&[u8]], mut offset: u64) -> std::io::Result<()> {
+    let mut idx = 0;
+    let mut skip = 0usize;
+    while idx < parts.len() {
+        let slices: Vec<std::io::IoSlice<'_>> = parts[idx..]
+            .iter()
+            .enumerate()
+            .map(|(i, p)| std::io::IoSlice::new(if i == 0 { &p[skip..] } else { p }))
+            .take(1024)
+            .collect();
+        let mut n = rustix::io::pwritev(file, &slices, offset)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        offset += n as u64;
+        while idx < parts.len() && n > 0 {
+            let left = parts[idx].len() - skip;
+            if n >= left {
+                n -= left;
+                idx += 1;
+                skip = 0;
+            } else {
+                skip += n;
+                n = 0;
+            }
+        }
+        while idx < parts.len() && parts[idx].len() == skip {
+            idx += 1;
+            skip = 0;
+        }
+    }
+    Ok(())
 }
 
 /// Frees the blocks of `[offset, offset+len)` without changing the file size.

@@ -99,7 +99,17 @@ impl Recorder {
                 }
                 Err(RecvError::Closed) => break,
             };
-            tokio::task::block_in_place(|| self.handle(ev));
+            // Only events that may write to disk leave the async world.
+            let io = match &ev {
+                MediaEvent::Video(f) => f.is_key || self.gop.len() >= MAX_GOP_FRAMES,
+                MediaEvent::Audio(_) => false,
+                _ => true,
+            };
+            if io {
+                tokio::task::block_in_place(|| self.handle(ev));
+            } else {
+                self.handle(ev);
+            }
         }
         tokio::task::block_in_place(|| self.end_run());
     }
@@ -233,7 +243,7 @@ impl Recorder {
             });
         }
         self.seq = self.seq.wrapping_add(1);
-        let bytes = match fmp4::fragment(self.seq, &runs) {
+        let header = match fmp4::fragment_header(self.seq, &runs) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(camera = %self.camera_id, error = %e, "building a fragment failed");
@@ -243,12 +253,18 @@ impl Recorder {
         let sync = self.ctx.config.get().storage.sync_interval.as_duration();
         let file = self.file.as_mut().expect("file open");
         let offset = file.len_bytes;
-        if let Err(e) = file.append(&bytes, sync) {
-            tracing::error!(camera = %self.camera_id, error = %e, "writing a fragment failed; starting a new file");
-            self.close_recording(Instant::now());
-            self.seal_file();
-            return;
-        }
+        let parts: Vec<&[u8]> = std::iter::once(header.as_slice())
+            .chain(runs.iter().flat_map(|r| r.data.iter().map(|b| &b[..])))
+            .collect();
+        let written = match file.append(&parts, sync) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(camera = %self.camera_id, error = %e, "writing a fragment failed; starting a new file");
+                self.close_recording(Instant::now());
+                self.seal_file();
+                return;
+            }
+        };
         let end_media = next_pts_90k - origin_90k;
         let rec = self.rec.get_or_insert(OpenRecording {
             byte_start: offset,
@@ -257,7 +273,7 @@ impl Recorder {
             media_end_90k: first,
             frames: 0,
         });
-        rec.byte_end = offset + bytes.len() as u64;
+        rec.byte_end = offset + written;
         rec.media_end_90k = end_media;
         rec.frames += gop.len() as u64;
     }
