@@ -21,7 +21,8 @@ def start(tmp, name, ttl, pw_hash):
     ready = os.path.join(d, "ready")
     p = subprocess.Popen([BIN, "--config", os.path.join(d, "mibee-nvr.toml"), "serve",
                           "--listen", "127.0.0.1:0", "--ready-file", ready],
-                         stderr=subprocess.DEVNULL)
+                         stderr=subprocess.DEVNULL,
+                         env=dict(os.environ, MIBEE_LOOPBACK_CAMERAS_ONLY="true"))
     for _ in range(200):
         if os.path.exists(ready) and open(ready).read():
             host, port = open(ready).read().rsplit(":", 1)

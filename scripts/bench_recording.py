@@ -82,7 +82,7 @@ def main():
     ready = os.path.join(work, "ready")
     daemon = subprocess.Popen([BIN, "--config", cfg, "serve", "--listen", "127.0.0.1:0",
                                "--ready-file", ready], stderr=subprocess.DEVNULL,
-                              env=dict(os.environ, RUST_LOG="warn"))
+                              env=dict(os.environ, RUST_LOG="warn", MIBEE_LOOPBACK_CAMERAS_ONLY="true"))
     ffdir = os.path.join(work, "ffmpeg")
     os.makedirs(ffdir)
     ffs = [subprocess.Popen(["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-i", u, "-c", "copy",

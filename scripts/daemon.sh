@@ -5,7 +5,8 @@ start_daemon() {
   local bin=$1 dir=$2; shift 2
   mkdir -p "$dir"
   rm -f "$dir/ready"
-  "$@" "$bin" --config "$dir/mibee-nvr.toml" serve --listen 127.0.0.1:0 --ready-file "$dir/ready" \
+  # Tests never let the daemon reach anything but loopback cameras (no DNS either).
+  MIBEE_LOOPBACK_CAMERAS_ONLY=true "$@" "$bin" --config "$dir/mibee-nvr.toml" serve --listen 127.0.0.1:0 --ready-file "$dir/ready" \
     >"$dir/daemon.log" 2>&1 &
   DAEMON_PID=$!
   for _ in $(seq 1 300); do

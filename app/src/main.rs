@@ -37,6 +37,9 @@ enum Command {
         /// Write the bound address to this file once listening.
         #[arg(long)]
         ready_file: Option<PathBuf>,
+        /// Tests and fuzzing: connect only to cameras at 127.0.0.0/8 or ::1 IP literals.
+        #[arg(long, hide = true, env = "MIBEE_LOOPBACK_CAMERAS_ONLY")]
+        loopback_cameras_only: bool,
     },
     /// Validate the config file and verify the database's invariants, then exit.
     Check,
@@ -72,18 +75,26 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve {
         listen: None,
         ready_file: None,
+        loopback_cameras_only: false,
     }) {
-        Command::Serve { listen, ready_file } => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(anyhow::Error::from)
-            .and_then(|rt| {
-                rt.block_on(serve(ServeOptions {
-                    config_path: cli.config,
-                    listen,
-                    ready_file,
-                }))
-            }),
+        Command::Serve {
+            listen,
+            ready_file,
+            loopback_cameras_only,
+        } => {
+            mibee_nvr::ingest::set_loopback_only(loopback_cameras_only);
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| {
+                    rt.block_on(serve(ServeOptions {
+                        config_path: cli.config,
+                        listen,
+                        ready_file,
+                    }))
+                })
+        }
         Command::Check => check(&cli.config),
         Command::HashPassword { password } => hash_password(password),
     };

@@ -368,6 +368,8 @@ async fn bad_cameras_fail_cleanly() {
             "username = \"admin\"\npassword = \"nope\"",
         ),
         camera("garbage", &garbage, ""),
+        // Never contacted: tests run the daemon in loopback-only mode.
+        camera("outside", "rtsp://192.0.2.1:554/stream", ""),
     ];
     // Let the shared stream run so the next client joins mid-GOP.
     let warm = tokio::process::Command::new("ffprobe")
@@ -399,6 +401,13 @@ async fn bad_cameras_fail_cleanly() {
         after - before
     );
 
+    wait_status(&d, "outside", "error", Duration::from_secs(10)).await;
+    assert!(
+        cam(&d, "outside").await["status_reason"]
+            .as_str()
+            .unwrap()
+            .contains("loopback-only")
+    );
     let g = cam(&d, "garbage").await;
     assert!(
         ["reconnecting", "connecting", "error"].contains(&g["status"].as_str().unwrap()),

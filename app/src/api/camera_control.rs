@@ -159,6 +159,13 @@ pub async fn test_connection(
         width: None,
         height: None,
     };
+    if let Err(e) = crate::ingest::check_camera_host(&cam.url) {
+        return Ok(Json(TestResult {
+            success: false,
+            message: e.to_string(),
+            details,
+        }));
+    }
     let started = Instant::now();
     let outcome =
         tokio::time::timeout(TEST_TIMEOUT, probe_frames(&cam, &mut details, started)).await;

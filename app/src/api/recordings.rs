@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 pub const ERR_404_REC: &str = "RECORDING_NOT_FOUND";
 const MAX_LIMIT: u64 = 1000;
+const MAX_OFFSET: u64 = 1_000_000_000;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecordingView {
@@ -62,7 +63,8 @@ pub struct ListQuery {
     /// 1-1000, default 50.
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
-    #[param(minimum = 0)]
+    /// 0-1000000000.
+    #[param(minimum = 0, maximum = 1000000000)]
     pub offset: Option<u64>,
 }
 
@@ -148,6 +150,9 @@ pub async fn list(
         end_ns: q.end.as_deref().map(|s| parse_time("end", s)).transpose()?,
     };
     let offset = q.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(ApiError::invalid(format!("offset: 0..={MAX_OFFSET}")));
+    }
     let db = app.db.clone();
     let (rows, total) =
         tokio::task::spawn_blocking(move || db.list_recordings(&filter, offset, limit))

@@ -102,6 +102,40 @@ impl SessionError {
     }
 }
 
+static LOOPBACK_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Test mode (`serve --loopback-cameras-only`): cameras may only be IP literals in
+/// 127.0.0.0/8 or ::1, so a fuzzer's random URLs cause no traffic (not even DNS) off the box.
+pub fn set_loopback_only(on: bool) {
+    LOOPBACK_ONLY.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Refuses a camera URL the current mode does not allow (checked before any connection).
+pub fn check_camera_host(url: &str) -> Result<(), SessionError> {
+    if !LOOPBACK_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    let parsed = url::Url::parse(url).map_err(|e| SessionError::Config(format!("bad url: {e}")))?;
+    // rtsp:// is not a "special" URL scheme, so its host arrives as an opaque string.
+    let ok = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(SessionError::Config(
+            "camera address not allowed: loopback-only mode".into(),
+        ))
+    }
+}
+
 /// Reconnect delays. Transient failures (refused, dropped, stalled): 250 ms doubling to a
 /// 1 s cap, so a camera that comes back records again within about a second. Persistent
 /// ones (rejected credentials, unusable stream): 5 s doubling to 5 min, so a misconfigured
@@ -139,7 +173,10 @@ pub async fn supervise(
         );
         let started = std::time::Instant::now();
         status.attempt();
-        let result = rtsp::run_session(&cam, &hub, &status, &mut stop).await;
+        let result = match check_camera_host(&cam.url) {
+            Ok(()) => rtsp::run_session(&cam, &hub, &status, &mut stop).await,
+            Err(e) => Err(e),
+        };
         if *stop.borrow() {
             break;
         }
@@ -174,6 +211,29 @@ pub async fn supervise(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_only_mode() {
+        set_loopback_only(true);
+        for ok in [
+            "rtsp://127.0.0.1:554/a",
+            "rtsp://u:p@127.0.0.9/a",
+            "rtsp://[::1]:554/a",
+            "http://127.0.0.1/x",
+        ] {
+            assert!(check_camera_host(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "rtsp://192.0.2.1/a",
+            "rtsp://camera.lan/a",
+            "rtsp://localhost/a",
+            "rtsp://0.0.0.0/a",
+        ] {
+            assert!(check_camera_host(bad).is_err(), "{bad}");
+        }
+        set_loopback_only(false);
+        assert!(check_camera_host("rtsp://192.0.2.1/a").is_ok());
+    }
 
     #[test]
     fn backoff_is_capped_and_jittered() {

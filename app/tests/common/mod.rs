@@ -57,6 +57,7 @@ impl Daemon {
             .args(["serve", "--listen", "127.0.0.1:0", "--ready-file"])
             .arg(&ready)
             .env("RUST_LOG", "warn")
+            .env("MIBEE_LOOPBACK_CAMERAS_ONLY", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
