@@ -601,3 +601,57 @@ async fn start_stop_and_test_connection() {
     assert_eq!(s, 200);
     assert_eq!(r, json!({"deleted": rest.len(), "failed": 1}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_aac_audio_alongside_video() {
+    let _g = SERIAL.lock().await;
+    let fc = FakeCam::start(&["codec=h264,size=320x240,fps=15,gop=15,audio=aac"], &[]);
+    let d = Daemon::start_with_config(Some(&config(&[camera("av", &fc.url(0), "")]))).await;
+    wait_status(&d, "av", "recording", Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    json(d.post("/api/cameras/av/stop")).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    verify_all(&d, "av", 15.0, true).await;
+    let recs = recordings(&d, "av").await;
+    let id = recs[0]["id"].as_str().unwrap();
+    let body = d
+        .get(&format!("/api/recordings/{id}/download"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("av.mp4");
+    std::fs::write(&f, &body).unwrap();
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name,duration",
+            "-of",
+            "json",
+        ])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let streams = p["streams"].as_array().unwrap();
+    let audio = streams
+        .iter()
+        .find(|s| s["codec_type"] == "audio")
+        .unwrap_or_else(|| panic!("no audio track: {p}"));
+    assert_eq!(audio["codec_name"], "aac");
+    let video_s: f64 = streams.iter().find(|s| s["codec_type"] == "video").unwrap()["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let audio_s: f64 = audio["duration"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (audio_s - video_s).abs() < 0.5,
+        "audio {audio_s} s vs video {video_s} s"
+    );
+}

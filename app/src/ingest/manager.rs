@@ -49,17 +49,19 @@ impl Pipelines {
         let hub = Arc::new(Hub::new());
         let status = Arc::new(Status::default());
         let (stop_tx, stop_rx) = watch::channel(false);
-        let (_, _, rx) = hub.subscribe();
         let recorder = Recorder::new(cam.id.clone(), self.ctx.clone());
-        let rec_task = tokio::spawn(recorder.run(rx));
-        let ingest = tokio::spawn(supervise(cam.clone(), hub.clone(), status.clone(), stop_rx));
+        let sink = super::Sink {
+            hub: hub.clone(),
+            recorder,
+        };
+        let ingest = tokio::spawn(supervise(cam.clone(), sink, status.clone(), stop_rx));
         tracing::info!(camera = %cam.id, "pipeline started");
         Pipeline {
             cfg: cam.clone(),
             stop: stop_tx,
             status,
             hub,
-            tasks: vec![ingest, rec_task],
+            tasks: vec![ingest],
         }
     }
 
@@ -161,5 +163,5 @@ fn stop_pipeline(p: Pipeline) {
     let _ = p.stop.send(true);
     p.status.set(StatusKind::Stopped, "");
     tracing::info!(camera = %p.cfg.id, "pipeline stopping");
-    // Tasks end by themselves: the ingest sees the stop, the recorder the closed hub.
+    // The task ends by itself: it sees the stop, and its recorder writes what it holds.
 }

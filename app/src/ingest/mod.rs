@@ -151,10 +151,24 @@ pub fn backoff(attempt: u32, persistent: bool) -> Duration {
     Duration::from_millis((ms as f64 * jitter) as u64)
 }
 
+/// Where a session's media goes: the recorder first, inline (one task per camera, no task
+/// hop per frame), then the hub for every other consumer (live view, snapshots).
+pub struct Sink {
+    pub hub: std::sync::Arc<Hub>,
+    pub recorder: crate::storage::recorder::Recorder,
+}
+
+impl Sink {
+    pub fn emit(&mut self, ev: crate::media::MediaEvent) {
+        self.recorder.on_event(ev.clone());
+        self.hub.publish(ev);
+    }
+}
+
 /// Runs one camera until `stop` turns true: session, then backoff, then again.
 pub async fn supervise(
     cam: CameraConfig,
-    hub: std::sync::Arc<Hub>,
+    mut sink: Sink,
     status: std::sync::Arc<Status>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -174,7 +188,7 @@ pub async fn supervise(
         let started = std::time::Instant::now();
         status.attempt();
         let result = match check_camera_host(&cam.url) {
-            Ok(()) => rtsp::run_session(&cam, &hub, &status, &mut stop).await,
+            Ok(()) => rtsp::run_session(&cam, &mut sink, &status, &mut stop).await,
             Err(e) => Err(e),
         };
         if *stop.borrow() {
@@ -205,6 +219,7 @@ pub async fn supervise(
             _ = stop.changed() => break,
         }
     }
+    sink.recorder.finish();
     status.set(StatusKind::Stopped, "");
 }
 

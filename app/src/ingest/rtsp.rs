@@ -4,7 +4,6 @@
 use super::{SessionError, Status};
 use crate::config::{CameraConfig, RtspTransport};
 use crate::media::fmp4::{TrackSpec, VIDEO_TIMESCALE};
-use crate::media::hub::Hub;
 use crate::media::{AudioFrame, MediaEvent, StreamParams, VideoFrame, now_wall_ns};
 use futures::StreamExt;
 use retina::client::{Credentials, PlayOptions, Session, SessionOptions, SetupOptions, Transport};
@@ -70,7 +69,7 @@ fn params_of(
 /// Connects and plays; returns when the session ends. `Ok` means a clean stop request.
 pub async fn run_session(
     cam: &CameraConfig,
-    hub: &Hub,
+    sink: &mut super::Sink,
     status: &Status,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), SessionError> {
@@ -155,15 +154,15 @@ pub async fn run_session(
                     let changed = params.as_ref().is_some_and(|old| **old != *p);
                     params = Some(p.clone());
                     if !started {
-                        hub.publish(MediaEvent::SessionStart(p));
+                        sink.emit(MediaEvent::SessionStart(p));
                         started = true;
                     } else if changed {
-                        hub.publish(MediaEvent::Params(p));
+                        sink.emit(MediaEvent::Params(p));
                     }
                 }
                 status.seen(now_wall_ns());
                 let received = f.start_ctx().received();
-                hub.publish(MediaEvent::Video(Arc::new(VideoFrame {
+                sink.emit(MediaEvent::Video(Arc::new(VideoFrame {
                     pts_90k: f.timestamp().elapsed(),
                     is_key: f.is_random_access_point(),
                     received,
@@ -175,7 +174,7 @@ pub async fn run_session(
                 })));
             }
             CodecItem::AudioFrame(f) if Some(f.stream_id()) == audio_i && started => {
-                hub.publish(MediaEvent::Audio(Arc::new(AudioFrame {
+                sink.emit(MediaEvent::Audio(Arc::new(AudioFrame {
                     pts: f.timestamp().elapsed(),
                     duration: f.frame_length().get(),
                     data: bytes::Bytes::copy_from_slice(f.data()),
@@ -185,7 +184,7 @@ pub async fn run_session(
         }
     };
     if started {
-        hub.publish(MediaEvent::SessionEnd);
+        sink.emit(MediaEvent::SessionEnd);
     }
     result
 }

@@ -1,5 +1,6 @@
 //! The per-camera hub: one camera connection, many consumers. The session publishes media
-//! events; consumers (recorder, live view, snapshots) subscribe. It keeps the parameters and
+//! events (after handing them to the recorder inline); consumers (live view, snapshots)
+//! subscribe. It keeps the parameters and
 //! the current GOP so a new consumer can start at once from the last key frame. Buffers are
 //! bounded: a consumer that falls behind loses events (it resynchronises at the next key
 //! frame) and never slows the publisher.

@@ -1,4 +1,4 @@
-//! The recorder of one camera: consumes the camera's hub, cuts one fMP4 fragment per GOP,
+//! The recorder of one camera: takes the camera's media events, cuts one fMP4 fragment per GOP,
 //! appends it to the camera's current media file, and closes a recording (an index entry)
 //! at the first key frame after `storage.segment_duration`. Runs, files and recordings:
 //! a run is one continuous session (see media::timebase); a file holds one run's fragments
@@ -15,7 +15,6 @@ use bytes::Bytes;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use tokio::sync::broadcast::error::RecvError;
 
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
 pub const MAX_FILE_AGE: Duration = Duration::from_secs(3600);
@@ -87,30 +86,23 @@ impl Recorder {
         }
     }
 
-    /// Consumes events until the hub closes.
-    pub async fn run(mut self, mut rx: tokio::sync::broadcast::Receiver<MediaEvent>) {
-        loop {
-            let ev = match rx.recv().await {
-                Ok(ev) => ev,
-                Err(RecvError::Lagged(n)) => {
-                    tracing::warn!(camera = %self.camera_id, lost = n, "recorder fell behind; resuming at the next key frame");
-                    self.end_run();
-                    continue;
-                }
-                Err(RecvError::Closed) => break,
-            };
-            // Only events that may write to disk leave the async world.
-            let io = match &ev {
-                MediaEvent::Video(f) => f.is_key || self.gop.len() >= MAX_GOP_FRAMES,
-                MediaEvent::Audio(_) => false,
-                _ => true,
-            };
-            if io {
-                tokio::task::block_in_place(|| self.handle(ev));
-            } else {
-                self.handle(ev);
-            }
+    /// Takes one event of the camera's session (called inline by the ingest task, so a
+    /// frame costs no task hop). Only events that may write to disk leave the async world.
+    pub fn on_event(&mut self, ev: MediaEvent) {
+        let io = match &ev {
+            MediaEvent::Video(f) => f.is_key || self.gop.len() >= MAX_GOP_FRAMES,
+            MediaEvent::Audio(_) => false,
+            _ => true,
+        };
+        if io {
+            tokio::task::block_in_place(|| self.handle(ev));
+        } else {
+            self.handle(ev);
         }
+    }
+
+    /// The pipeline ends: write what is buffered.
+    pub fn finish(&mut self) {
         tokio::task::block_in_place(|| self.end_run());
     }
 
