@@ -123,23 +123,10 @@ pub async fn test_connection(
     let protocol = body.protocol.unwrap_or(Protocol::Rtsp);
     let encoding = body.encoding.unwrap_or(protocol.default_encoding());
     let cam = CameraConfig {
-        id: "test".into(),
-        name: "test".into(),
-        protocol,
-        encoding,
-        url: body.url.clone(),
-        enabled: true,
-        retention_days: None,
         username: body.username.unwrap_or_default(),
         password: body.password.unwrap_or_default(),
-        sub_stream_url: String::new(),
-        snapshot_url: String::new(),
-        sample_interval: 1,
-        hls_max_fps: 0,
-        did: String::new(),
-        vendor: String::new(),
         rtsp_transport: body.rtsp_transport.unwrap_or_default(),
-        merge: None,
+        ..CameraConfig::new("test", "test", protocol, encoding, &body.url)
     };
     let mut probe = crate::config::Config::default();
     probe.cameras.push(cam.clone());

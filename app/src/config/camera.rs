@@ -106,18 +106,18 @@ fn one() -> u32 {
 }
 
 impl CameraConfig {
-    #[cfg(test)]
-    pub fn new_for_test(id: &str) -> Self {
+    /// A camera with every optional setting at its default.
+    pub fn new(id: &str, name: &str, protocol: Protocol, encoding: Encoding, url: &str) -> Self {
         Self {
             id: id.into(),
-            name: id.into(),
-            protocol: Protocol::Rtsp,
-            encoding: Encoding::H264,
-            url: "rtsp://127.0.0.1:8554/test".into(),
+            name: name.into(),
+            protocol,
+            encoding,
+            url: url.into(),
             enabled: true,
-            retention_days: Some(7),
-            username: "u".into(),
-            password: "p".into(),
+            retention_days: None,
+            username: String::new(),
+            password: String::new(),
             sub_stream_url: String::new(),
             snapshot_url: String::new(),
             sample_interval: 1,
@@ -125,10 +125,27 @@ impl CameraConfig {
             did: String::new(),
             vendor: String::new(),
             rtsp_transport: RtspTransport::Tcp,
+            merge: None,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn new_for_test(id: &str) -> Self {
+        Self {
+            retention_days: Some(7),
+            username: "u".into(),
+            password: "p".into(),
             merge: Some(MergeOverride {
                 enabled: Some(false),
                 ..Default::default()
             }),
+            ..Self::new(
+                id,
+                id,
+                Protocol::Rtsp,
+                Encoding::H264,
+                "rtsp://127.0.0.1:8554/test",
+            )
         }
     }
 }
