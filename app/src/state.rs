@@ -79,11 +79,24 @@ impl AppState {
     /// Bytes this process wrote, by kind (video and index arrive with the recording engine).
     pub fn bytes_written(&self) -> Vec<(&'static str, u64)> {
         use std::sync::atomic::Ordering::Relaxed;
-        vec![
+        [
             ("config", self.config.bytes_written()),
             ("video", self.counters.video_bytes.load(Relaxed)),
-            // Everything this process wrote to storage (/proc/self/io), index included.
-            ("process_total", crate::sysinfo::process_write_bytes()),
+        ]
+        .into_iter()
+        .chain(self.derived_write_kinds())
+        .collect()
+    }
+
+    /// `process_total`: everything this process wrote to storage (/proc/self/io);
+    /// `index_and_other`: that minus video and config (the redb index, mostly).
+    fn derived_write_kinds(&self) -> [(&'static str, u64); 2] {
+        use std::sync::atomic::Ordering::Relaxed;
+        let total = crate::sysinfo::process_write_bytes();
+        let known = self.counters.video_bytes.load(Relaxed) + self.config.bytes_written();
+        [
+            ("process_total", total),
+            ("index_and_other", total.saturating_sub(known)),
         ]
     }
 

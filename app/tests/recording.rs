@@ -292,11 +292,19 @@ async fn reconnects_after_drop_down_and_stall() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     verify_all(&d, "cam", 15.0, false).await;
     let text = text(d.get("/metrics")).await;
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("mibee_bytes_written{kind=\"video\"}")),
-        "{text}"
-    );
+    for kind in ["video", "config", "process_total", "index_and_other"] {
+        let prefix = format!("mibee_bytes_written{{kind=\"{kind}\"}}");
+        assert!(
+            text.lines().any(|l| l.starts_with(&prefix)),
+            "{kind}: {text}"
+        );
+    }
+    let video: f64 = text
+        .lines()
+        .find(|l| l.starts_with("mibee_bytes_written{kind=\"video\"}"))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap();
+    assert!(video > 100_000.0, "video bytes counted: {video}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
