@@ -153,25 +153,21 @@ pub struct CameraCreate {
 impl CameraCreate {
     fn into_config(self, id: String) -> CameraConfig {
         let protocol = self.protocol.unwrap_or(Protocol::Rtsp);
-        CameraConfig {
-            id,
-            name: self.name,
-            protocol,
-            encoding: self.encoding.unwrap_or(protocol.default_encoding()),
-            url: self.url,
-            enabled: self.enabled.unwrap_or(true),
-            retention_days: self.retention_days,
-            username: self.username.unwrap_or_default(),
-            password: self.password.unwrap_or_default(),
-            sub_stream_url: self.sub_stream_url.unwrap_or_default(),
-            snapshot_url: self.snapshot_url.unwrap_or_default(),
-            sample_interval: self.sample_interval.unwrap_or(1),
-            hls_max_fps: self.hls_max_fps.unwrap_or(0),
-            did: self.did.unwrap_or_default(),
-            vendor: self.vendor.unwrap_or_default(),
-            rtsp_transport: self.rtsp_transport.unwrap_or_default(),
-            merge: None,
-        }
+        let encoding = self.encoding.unwrap_or(protocol.default_encoding());
+        let mut cam = CameraConfig::new(&id, &self.name, protocol, encoding, &self.url);
+        let set = |dst: &mut String, v: Option<String>| *dst = v.unwrap_or_default();
+        set(&mut cam.username, self.username);
+        set(&mut cam.password, self.password);
+        set(&mut cam.sub_stream_url, self.sub_stream_url);
+        set(&mut cam.snapshot_url, self.snapshot_url);
+        set(&mut cam.did, self.did);
+        set(&mut cam.vendor, self.vendor);
+        cam.enabled = self.enabled.unwrap_or(true);
+        cam.retention_days = self.retention_days;
+        cam.sample_interval = self.sample_interval.unwrap_or(1);
+        cam.hls_max_fps = self.hls_max_fps.unwrap_or(0);
+        cam.rtsp_transport = self.rtsp_transport.unwrap_or_default();
+        cam
     }
 }
 

@@ -81,14 +81,22 @@ fn parse_time(field: &str, s: &str) -> ApiResult<i64> {
         .map_err(|e| ApiError::invalid(format!("{field}: not an RFC 3339 time ({e})")))
 }
 
-pub fn view(app: &AppState, id: u64, r: &RecordingRow) -> RecordingView {
-    let path = app
-        .db
-        .file(r.file_id)
-        .ok()
-        .flatten()
-        .map(|f| app.storage_root().join(f.rel_path).display().to_string())
-        .unwrap_or_default();
+/// Media file paths by file id: consecutive recordings share a file, so a page of 50
+/// looks each file up once.
+pub type FilePaths = std::collections::HashMap<u64, String>;
+
+pub fn view(app: &AppState, id: u64, r: &RecordingRow, paths: &mut FilePaths) -> RecordingView {
+    let path = paths
+        .entry(r.file_id)
+        .or_insert_with(|| {
+            app.db
+                .file(r.file_id)
+                .ok()
+                .flatten()
+                .map(|f| app.storage_root().join(f.rel_path).display().to_string())
+                .unwrap_or_default()
+        })
+        .clone();
     RecordingView {
         id: id.to_string(),
         camera_id: r.camera_id.clone(),
@@ -158,7 +166,11 @@ pub async fn list(
         tokio::task::spawn_blocking(move || db.list_recordings(&filter, offset, limit))
             .await
             .map_err(ApiError::internal)??;
-    let recordings = rows.iter().map(|(id, r)| view(&app, *id, r)).collect();
+    let mut paths = FilePaths::new();
+    let recordings = rows
+        .iter()
+        .map(|(id, r)| view(&app, *id, r, &mut paths))
+        .collect();
     Ok(Json(RecordingList { recordings, total }))
 }
 
@@ -176,7 +188,7 @@ pub async fn get_one(
 ) -> ApiResult<Json<RecordingView>> {
     let n = parse_id(&id)?;
     let r = app.db.recording(n)?.ok_or_else(|| not_found(&id))?;
-    Ok(Json(view(&app, n, &r)))
+    Ok(Json(view(&app, n, &r, &mut FilePaths::new())))
 }
 
 /// Removes recordings from the index, then frees their bytes on disk.
@@ -325,13 +337,10 @@ pub async fn download(
         "\"{}-{}-{}-{}\"",
         n, rec.file_id, rec.byte_start, rec.byte_end
     );
-    let stamp = OffsetDateTime::from_unix_timestamp_nanos(rec.start_wall_ns as i128)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
     let filename = format!(
         "{}-{}.mp4",
         rec.camera_id,
-        stamp.format(&fmt).unwrap_or_default()
+        crate::media::compact_stamp(rec.start_wall_ns)
     );
     let mut resp_headers = HeaderMap::new();
     resp_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));

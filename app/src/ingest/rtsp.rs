@@ -160,16 +160,16 @@ pub async fn run_session(
                         sink.emit(MediaEvent::Params(p));
                     }
                 }
-                status.seen(now_wall_ns());
+                // One reading of each clock per frame.
+                let (now, now_wall) = (Instant::now(), now_wall_ns());
+                status.seen(now_wall);
                 let received = f.start_ctx().received();
                 sink.emit(MediaEvent::Video(Arc::new(VideoFrame {
                     pts_90k: f.timestamp().elapsed(),
                     is_key: f.is_random_access_point(),
                     received,
-                    received_wall_ns: now_wall_ns()
-                        - Instant::now()
-                            .saturating_duration_since(received)
-                            .as_nanos() as i64,
+                    received_wall_ns: now_wall
+                        - now.saturating_duration_since(received).as_nanos() as i64,
                     data: f.into_data().into(),
                 })));
             }

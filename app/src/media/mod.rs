@@ -58,3 +58,12 @@ pub enum MediaEvent {
 pub fn now_wall_ns() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64
 }
+
+/// Unix ns as `YYYYMMDD-HHMMSS` (UTC), for media file and download names.
+pub fn compact_stamp(wall_ns: i64) -> String {
+    let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+    time::OffsetDateTime::from_unix_timestamp_nanos(wall_ns as i128)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .format(&fmt)
+        .unwrap_or_default()
+}

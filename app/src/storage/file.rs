@@ -44,13 +44,10 @@ impl MediaFile {
     ) -> std::io::Result<Self> {
         let dir = root.join(&row.camera_id);
         std::fs::create_dir_all(&dir)?;
-        let stamp = time::OffsetDateTime::from_unix_timestamp_nanos(row.start_wall_ns as i128)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-        let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
         row.rel_path = format!(
             "{}/{}",
             row.camera_id,
-            stamp.format(&fmt).unwrap_or_default()
+            crate::media::compact_stamp(row.start_wall_ns)
         );
         row.init_len = init.len() as u64;
         let id = db.create_file(&mut row).map_err(std::io::Error::other)?;

@@ -10,7 +10,7 @@ use crate::config::ConfigStore;
 use crate::db::{Db, FileRow, IndexOp, RecordingRow};
 use crate::media::fmp4::{self, AUDIO_TRACK_ID, SampleMeta, TrackRun, VIDEO_TRACK_ID};
 use crate::media::timebase::{RunClock, ticks_90k_to_ns};
-use crate::media::{AudioFrame, MediaEvent, StreamParams, VideoFrame, now_wall_ns};
+use crate::media::{AudioFrame, MediaEvent, StreamParams, VideoFrame};
 use bytes::Bytes;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -144,7 +144,7 @@ impl Recorder {
         if let Some(run) = &self.run
             && run
                 .clock
-                .clock_stepped(now_wall_ns(), mono_ns(Instant::now()))
+                .clock_stepped(f.received_wall_ns, mono_ns(f.received))
         {
             tracing::warn!(camera = %self.camera_id, "system clock stepped: starting a new run");
             self.end_run();
