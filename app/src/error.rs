@@ -90,6 +90,20 @@ impl ApiError {
     pub fn internal(message: impl std::fmt::Display) -> Self {
         Self::new(ErrorCode::Internal, format!("internal error: {message}"))
     }
+    pub fn storage_full() -> Self {
+        Self::new(
+            ErrorCode::StorageFull,
+            "storage full: disk space critically low",
+        )
+    }
+    /// A failed disk operation: 507 `STORAGE_FULL` when the disk (or quota) is full.
+    pub fn io(what: &str, e: &std::io::Error) -> Self {
+        if is_no_space(e) {
+            Self::storage_full()
+        } else {
+            Self::internal(format!("{what}: {e}"))
+        }
+    }
     pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self
@@ -127,8 +141,18 @@ impl From<crate::config::ValidationError> for ApiError {
     }
 }
 
+/// ENOSPC or EDQUOT.
+pub fn is_no_space(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
+}
+
 impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> Self {
-        ApiError::internal(e)
+        match &e {
+            crate::db::DbError::Redb(redb::Error::Io(io)) if is_no_space(io) => {
+                ApiError::storage_full()
+            }
+            _ => ApiError::internal(e),
+        }
     }
 }

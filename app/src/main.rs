@@ -134,6 +134,11 @@ fn check(config: &std::path::Path) -> anyhow::Result<()> {
         );
     }
     println!("database ok: {} ({summary})", db_path.display());
+    let root = cfg.storage_root(data_dir);
+    let db = Db::open(&db_path)?;
+    let disk = mibee_nvr::storage::orphans::verify(&db, &root)
+        .map_err(|e| anyhow::anyhow!("storage {}: {e}", root.display()))?;
+    println!("storage ok: {} ({disk})", root.display());
     Ok(())
 }
 

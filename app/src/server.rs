@@ -37,6 +37,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let (index, index_task) = crate::storage::index::spawn_writer(db.clone());
     let state = AppState::new(std::sync::Arc::new(config), db, root, index);
     state.pipelines.sync(&state.config.get());
+    crate::storage::lifecycle::spawn(state.clone());
     let addr = opts.listen.clone().unwrap_or_else(|| cfg.listen_addr());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -60,6 +61,9 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     .await?;
     state.pipelines.shutdown().await;
     state.index.flush().await;
+    if let Err(e) = state.persist_lifetime_bytes_written() {
+        tracing::warn!(error = %e, "could not store the lifetime write counter");
+    }
     drop(index_task); // it idles until the process exits; everything is committed
     tracing::info!("stopped");
     Ok(())

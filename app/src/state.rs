@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+const LIFETIME_KEY: &str = "lifetime_bytes_written";
+
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
@@ -19,6 +21,11 @@ pub struct Inner {
     pub pipelines: crate::ingest::manager::Pipelines,
     pub index: crate::storage::index::IndexSender,
     pub counters: Arc<crate::storage::file::WriteCounters>,
+    /// Every deletion and the free-space floor (storage/retention.rs).
+    pub reclaimer: Arc<crate::storage::retention::Reclaimer>,
+    pub lifecycle: crate::storage::lifecycle::LifecycleStatus,
+    /// Lifetime bytes written before this start (meta `lifetime_bytes_written`).
+    lifetime_base: u64,
     pub auth: AuthState,
     pub metrics: Metrics,
     pub started: Instant,
@@ -42,7 +49,12 @@ impl AppState {
         index: crate::storage::index::IndexSender,
     ) -> Self {
         let counters = Arc::new(crate::storage::file::WriteCounters::default());
+        let reclaimer = Arc::new(crate::storage::retention::Reclaimer::new(
+            db.clone(),
+            storage_root.clone(),
+        ));
         let ctx = crate::storage::recorder::RecorderCtx {
+            reclaimer: reclaimer.clone(),
             root: storage_root.clone(),
             db: db.clone(),
             config: config.clone(),
@@ -50,11 +62,14 @@ impl AppState {
             counters: counters.clone(),
         };
         Self(Arc::new(Inner {
+            lifecycle: Default::default(),
+            lifetime_base: db.meta_u64(LIFETIME_KEY).unwrap_or(0),
             config,
             db,
             pipelines: crate::ingest::manager::Pipelines::new(ctx),
             index,
             counters,
+            reclaimer,
             auth: AuthState::default(),
             metrics: Metrics::new(),
             started: Instant::now(),
@@ -98,6 +113,18 @@ impl AppState {
             ("process_total", total),
             ("index_and_other", total.saturating_sub(known)),
         ]
+    }
+
+    /// Bytes written over the daemon's lifetime (all boots).
+    pub fn lifetime_bytes_written(&self) -> u64 {
+        self.lifetime_base + crate::sysinfo::process_write_bytes()
+    }
+
+    /// Stores the lifetime figure (hourly and at shutdown); returns it.
+    pub fn persist_lifetime_bytes_written(&self) -> Result<u64, crate::db::DbError> {
+        let total = self.lifetime_bytes_written();
+        self.db.set_meta_u64(LIFETIME_KEY, total)?;
+        Ok(total)
     }
 
     /// Video bytes received from cameras (the denominator of write amplification).

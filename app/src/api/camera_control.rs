@@ -52,6 +52,9 @@ pub async fn start(
             "camera {id}: this protocol/encoding cannot be recorded yet"
         )));
     }
+    if app.reclaimer.is_full() {
+        return Err(ApiError::storage_full());
+    }
     app.pipelines.start(&cfg, &id);
     Ok(StatusBody::new("started"))
 }

@@ -10,9 +10,6 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Below this much available space the storage check is an error whatever the threshold.
-const STORAGE_ERROR_FLOOR_BYTES: u64 = 256 * 1024 * 1024;
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Check {
     /// `ok`, `warning` or `error`.
@@ -27,6 +24,8 @@ pub struct StorageCheck {
     pub total_bytes: u64,
     pub available_bytes: u64,
     pub used_percent: f64,
+    /// Recording is paused: the disk is full and nothing of ours is left to delete.
+    pub recording_paused: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,13 +72,23 @@ fn storage_check(app: &AppState) -> StorageCheck {
             total_bytes: 0,
             available_bytes: 0,
             used_percent: 0.0,
+            recording_paused: app.reclaimer.is_full(),
         },
         Ok(u) => {
             let used = (u.used_percent() * 10.0).round() / 10.0;
-            let (status, message) = classify_storage(u.available_bytes, used, threshold);
+            let floor = crate::storage::retention::floor_bytes(u.total_bytes);
+            let (status, message) = if app.reclaimer.is_full() {
+                (
+                    "error",
+                    "storage full: recording paused, nothing left to reclaim".to_string(),
+                )
+            } else {
+                classify_storage(u.available_bytes, floor, used, threshold)
+            };
             StorageCheck {
                 status: status.into(),
                 message,
+                recording_paused: app.reclaimer.is_full(),
                 total_bytes: u.total_bytes,
                 available_bytes: u.available_bytes,
                 used_percent: used,
@@ -88,14 +97,22 @@ fn storage_check(app: &AppState) -> StorageCheck {
     }
 }
 
-/// `error` below the free-space floor, `warning` at or above the cleanup threshold.
+/// `warning` below the free-space floor (recorders are reclaiming) or at or above the
+/// cleanup threshold.
 fn classify_storage(
     available_bytes: u64,
+    floor_bytes: u64,
     used_percent: f64,
     threshold: f64,
 ) -> (&'static str, String) {
-    if available_bytes < STORAGE_ERROR_FLOOR_BYTES {
-        ("error", format!("only {} MiB free", available_bytes >> 20))
+    if available_bytes < floor_bytes {
+        (
+            "warning",
+            format!(
+                "only {} MiB free: the oldest recordings are being deleted",
+                available_bytes >> 20
+            ),
+        )
     } else if used_percent >= threshold {
         (
             "warning",
@@ -160,13 +177,11 @@ mod tests {
     #[test]
     fn storage_thresholds() {
         let gib = 1 << 30;
-        assert_eq!(classify_storage(10 * gib, 40.0, 95.0).0, "ok");
-        assert_eq!(classify_storage(10 * gib, 95.0, 95.0).0, "warning");
-        assert_eq!(classify_storage(100 << 20, 10.0, 95.0).0, "error");
-        assert!(
-            classify_storage(100 << 20, 10.0, 95.0)
-                .1
-                .contains("100 MiB")
-        );
+        let floor = 256 << 20;
+        assert_eq!(classify_storage(10 * gib, floor, 40.0, 95.0).0, "ok");
+        assert_eq!(classify_storage(10 * gib, floor, 95.0, 95.0).0, "warning");
+        let low = classify_storage(100 << 20, floor, 10.0, 95.0);
+        assert_eq!(low.0, "warning");
+        assert!(low.1.contains("100 MiB"), "{}", low.1);
     }
 }

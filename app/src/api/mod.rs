@@ -1,6 +1,7 @@
 //! The HTTP surface: the router with public and authenticated routes, the JSON 404 for
 //! unknown routes and the JSON 405 (with `Allow`) for unsupported methods.
 
+pub mod archives;
 pub mod camera_control;
 pub mod cameras;
 pub mod health;
@@ -8,6 +9,7 @@ pub mod json;
 pub mod openapi;
 pub mod recordings;
 pub mod settings;
+pub mod storage;
 pub mod system;
 
 use crate::error::{ApiError, ErrorCode};
@@ -17,7 +19,7 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
@@ -57,6 +59,24 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/settings/merge",
             get(settings::get_merge).put(settings::put_merge),
+        )
+        .route("/api/stats", get(storage::stats))
+        .route("/api/stats/trends", get(storage::trends))
+        .route("/api/merge/status", get(storage::merge_status))
+        .route("/api/merge/pending", get(storage::merge_pending))
+        .route("/api/archives", get(archives::list))
+        .route("/api/archives/{camera_id}", delete(archives::delete))
+        .route(
+            "/api/archives/{camera_id}/recordings",
+            get(archives::recordings),
+        )
+        .route(
+            "/api/archives/{camera_id}/recordings/{recording_id}",
+            delete(archives::delete_recording),
+        )
+        .route(
+            "/api/archives/{camera_id}/retention",
+            put(archives::put_retention),
         )
         .route(
             "/api/features",

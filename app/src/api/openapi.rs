@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document generated from the handlers' annotations, served at
 //! `GET /api/openapi.json`. Every implemented endpoint must be listed here.
 
-use crate::api::{camera_control, cameras, health, recordings, settings, system};
+use crate::api::{
+    archives, camera_control, cameras, health, recordings, settings, storage, system,
+};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -89,6 +91,15 @@ impl Modify for CameraLinks {
         settings::delete_camera_merge,
         settings::get_features,
         settings::put_features,
+        storage::stats,
+        storage::trends,
+        storage::merge_status,
+        storage::merge_pending,
+        archives::list,
+        archives::recordings,
+        archives::delete,
+        archives::delete_recording,
+        archives::put_retention,
         openapi_json,
     ),
     tags(
@@ -96,6 +107,8 @@ impl Modify for CameraLinks {
         (name = "cameras", description = "Camera management"),
         (name = "recordings", description = "Recordings: list, get, delete, download"),
         (name = "settings", description = "Settings, merge settings, feature flags"),
+        (name = "storage", description = "Storage statistics, trends, merge status"),
+        (name = "archives", description = "Archive groups: recordings by camera id, retention"),
     )
 )]
 pub struct ApiDoc;

@@ -192,19 +192,10 @@ pub async fn get_one(
 }
 
 /// Removes recordings from the index, then frees their bytes on disk.
-async fn delete_ids(app: &AppState, ids: Vec<u64>) -> ApiResult<Vec<u64>> {
-    let db = app.db.clone();
-    let root = app.storage_root();
+pub(crate) async fn delete_ids(app: &AppState, ids: Vec<u64>) -> ApiResult<Vec<u64>> {
+    let reclaimer = app.reclaimer.clone();
     tokio::task::spawn_blocking(move || -> ApiResult<Vec<u64>> {
-        let removed = db.delete_recordings(&ids)?;
-        for (_, r) in &removed {
-            if let Ok(Some(f)) = db.file(r.file_id) {
-                let path = root.join(&f.rel_path);
-                if let Err(e) = crate::storage::file::punch_hole(&path, r.byte_start, r.size_bytes()) {
-                    tracing::warn!(file = %path.display(), error = %e, "could not release a deleted recording's bytes");
-                }
-            }
-        }
+        let removed = reclaimer.delete(&ids)?;
         Ok(removed.into_iter().map(|(id, _)| id).collect())
     })
     .await

@@ -13,6 +13,8 @@ pub struct ConfigStore {
     current: RwLock<Arc<Config>>,
     write_lock: tokio::sync::Mutex<()>,
     bytes_written: AtomicU64,
+    /// Every accepted change, for tasks that apply settings at once (cleanup, merge).
+    changes: tokio::sync::watch::Sender<Arc<Config>>,
 }
 
 impl ConfigStore {
@@ -45,10 +47,12 @@ impl ConfigStore {
             tracing::info!("hashed the provisioning password from the config file");
         }
         validate(&cfg).map_err(|e| anyhow::anyhow!("config {}: {e}", path.display()))?;
+        let cfg = Arc::new(cfg);
         Ok(Self {
             path: path.to_path_buf(),
             data_dir,
-            current: RwLock::new(Arc::new(cfg)),
+            changes: tokio::sync::watch::Sender::new(cfg.clone()),
+            current: RwLock::new(cfg),
             write_lock: tokio::sync::Mutex::new(()),
             bytes_written: AtomicU64::new(written),
         })
@@ -65,6 +69,11 @@ impl ConfigStore {
     /// The directory holding the config, the database and backups.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// A receiver that sees every accepted change.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<Arc<Config>> {
+        self.changes.subscribe()
     }
 
     pub fn bytes_written(&self) -> u64 {
@@ -92,9 +101,11 @@ impl ConfigStore {
         })
         .await
         .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::internal(format!("writing config: {e}")))?;
+        .map_err(|e| ApiError::io("writing config", &e))?;
         self.bytes_written.fetch_add(n, Ordering::Relaxed);
-        *self.current.write().expect("config lock") = Arc::new(new);
+        let new = Arc::new(new);
+        *self.current.write().expect("config lock") = new.clone();
+        self.changes.send_replace(new);
         Ok(out)
     }
 }

@@ -87,7 +87,7 @@ pub fn validate(cfg: &Config) -> VResult {
     range_dur(
         "cleanup.check_interval",
         c.check_interval,
-        secs(60),
+        secs(10),
         secs(86_400),
     )?;
     range_u64(
@@ -188,7 +188,7 @@ fn validate_username(u: &str) -> VResult {
 pub fn validate_merge(prefix: &str, m: &MergeOverride) -> VResult {
     let f = |k: &str| format!("{prefix}.{k}");
     if let Some(v) = m.check_interval {
-        range_dur(&f("check_interval"), v, secs(60), secs(86_400))?;
+        range_dur(&f("check_interval"), v, secs(10), secs(86_400))?;
     }
     if let Some(v) = m.window_size {
         range_dur(&f("window_size"), v, secs(60), secs(86_400))?;

@@ -2,13 +2,18 @@
 //! transaction, so a crash mid-migration leaves the previous version intact. A database
 //! written by a newer build is refused rather than silently downgraded.
 
-use super::recordings::{CAMERA_RECORDINGS, FILES, RECORDINGS, TOTALS};
+use super::lifecycle::ARCHIVE_RETENTION;
+use super::recordings::{
+    CAMERA_BYTES, CAMERA_RECORDINGS, FILE_RECORDINGS, FILES, RECORDINGS, RecordingRow, TOTALS,
+    parse,
+};
 use super::{DAILY_STATS, DbError, META, RUNTIME};
 use redb::{Database, ReadableTable};
 
 /// Version 1: meta, runtime, daily_stats. Version 2: files, recordings, camera_recordings,
-/// recording_totals.
-pub const CURRENT_SCHEMA_VERSION: u64 = 2;
+/// recording_totals. Version 3: camera_bytes, file_recordings (filled from the recordings),
+/// archive_retention, file_tails.
+pub const CURRENT_SCHEMA_VERSION: u64 = 3;
 
 /// Brings the database to `CURRENT_SCHEMA_VERSION`.
 pub fn migrate(db: &Database) -> Result<(), DbError> {
@@ -41,6 +46,24 @@ pub fn migrate(db: &Database) -> Result<(), DbError> {
                 txn.open_table(RECORDINGS)?;
                 txn.open_table(CAMERA_RECORDINGS)?;
                 txn.open_table(TOTALS)?;
+            }
+            2 => {
+                txn.open_table(ARCHIVE_RETENTION)?;
+                txn.open_table(super::recordings::FILE_TAILS)?;
+                let mut bytes = txn.open_table(CAMERA_BYTES)?;
+                let mut per_file = txn.open_table(FILE_RECORDINGS)?;
+                let recs = txn.open_table(RECORDINGS)?;
+                for row in recs.iter()? {
+                    let (_, v) = row?;
+                    let r: RecordingRow = parse("recordings", v.value())?;
+                    let b = bytes
+                        .get(r.camera_id.as_str())?
+                        .map(|g| g.value())
+                        .unwrap_or(0);
+                    bytes.insert(r.camera_id.as_str(), b + r.size_bytes())?;
+                    let n = per_file.get(r.file_id)?.map(|g| g.value()).unwrap_or(0);
+                    per_file.insert(r.file_id, n + 1)?;
+                }
             }
             v => unreachable!("no migration from schema version {v}"),
         }

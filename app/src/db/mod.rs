@@ -3,6 +3,7 @@
 //! `mibee-nvr check`. Tables: `meta` (schema version and bookkeeping), `runtime` (small
 //! JSON state such as the boot counter), `daily_stats` (one JSON sample per UTC day).
 
+mod lifecycle;
 mod migrate;
 mod recordings;
 
@@ -10,9 +11,10 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub use lifecycle::{CameraGroup, MergeOutcome, MergeRules};
 pub use migrate::CURRENT_SCHEMA_VERSION;
-use recordings::{CAMERA_RECORDINGS, FILES, RECORDINGS, TOTALS};
-pub use recordings::{FileRow, IndexOp, RecordingFilter, RecordingRow};
+use recordings::{CAMERA_BYTES, CAMERA_RECORDINGS, FILE_RECORDINGS, FILES, RECORDINGS, TOTALS};
+pub use recordings::{FileRow, FileTail, IndexOp, RecordingFilter, RecordingRow};
 
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 pub(crate) const RUNTIME: TableDefinition<&str, &[u8]> = TableDefinition::new("runtime");
@@ -52,6 +54,10 @@ pub struct DailySample {
     pub total_bytes: u64,
     pub used_bytes: u64,
     pub recording_count: u64,
+    /// Bytes the daemon has written to storage over its lifetime (all boots), at the
+    /// time of the sample: the basis of the card-wear estimate.
+    #[serde(default)]
+    pub lifetime_bytes_written: u64,
 }
 
 pub struct Db {
@@ -132,6 +138,38 @@ impl Db {
         Ok(())
     }
 
+    /// Drops the samples of days before `before_date` (YYYY-MM-DD).
+    pub fn prune_daily_samples(&self, before_date: &str) -> Result<u64, DbError> {
+        let txn = self.db.begin_write()?;
+        let n = {
+            let mut t = txn.open_table(DAILY_STATS)?;
+            let old: Vec<String> = t
+                .range(..before_date)?
+                .map(|r| r.map(|(k, _)| k.value().to_string()))
+                .collect::<Result<_, _>>()?;
+            for k in &old {
+                t.remove(k.as_str())?;
+            }
+            old.len() as u64
+        };
+        txn.commit()?;
+        Ok(n)
+    }
+
+    /// A bookkeeping counter in the meta table (0 when unset).
+    pub fn meta_u64(&self, key: &str) -> Result<u64, DbError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(META)?;
+        Ok(t.get(key)?.map(|g| g.value()).unwrap_or(0))
+    }
+
+    pub fn set_meta_u64(&self, key: &str, value: u64) -> Result<(), DbError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(META)?.insert(key, value)?;
+        txn.commit()?;
+        Ok(())
+    }
+
     /// All daily samples, oldest first.
     pub fn daily_samples(&self) -> Result<Vec<DailySample>, DbError> {
         let txn = self.db.begin_read()?;
@@ -208,6 +246,8 @@ impl Db {
         let mut ranges: std::collections::HashMap<u64, Vec<(u64, u64, u64)>> = Default::default();
         let mut n = 0u64;
         let mut counts: std::collections::HashMap<(String, String, bool), u64> = Default::default();
+        let mut cam_bytes: std::collections::HashMap<String, u64> = Default::default();
+        let mut file_recs: std::collections::HashMap<u64, u64> = Default::default();
         for row in recs.iter()? {
             let (k, v) = row?;
             let id = k.value();
@@ -234,6 +274,8 @@ impl Db {
             *counts
                 .entry((r.camera_id.clone(), r.format.clone(), r.merged))
                 .or_default() += 1;
+            *cam_bytes.entry(r.camera_id.clone()).or_default() += r.size_bytes();
+            *file_recs.entry(r.file_id).or_default() += 1;
             ranges
                 .entry(r.file_id)
                 .or_default()
@@ -269,6 +311,26 @@ impl Db {
                 "recording totals {stored:?} disagree with the recordings {counts:?}"
             )));
         }
+        let mut stored_bytes = std::collections::HashMap::new();
+        for row in txn.open_table(CAMERA_BYTES)?.iter()? {
+            let (k, v) = row?;
+            stored_bytes.insert(k.value().to_string(), v.value());
+        }
+        if stored_bytes != cam_bytes {
+            return Err(DbError::Invariant(format!(
+                "camera byte totals {stored_bytes:?} disagree with the recordings {cam_bytes:?}"
+            )));
+        }
+        let mut stored_files = std::collections::HashMap::new();
+        for row in txn.open_table(FILE_RECORDINGS)?.iter()? {
+            let (k, v) = row?;
+            stored_files.insert(k.value(), v.value());
+        }
+        if stored_files != file_recs {
+            return Err(DbError::Invariant(
+                "per-file recording counts disagree with the recordings".into(),
+            ));
+        }
         Ok((files.len() as u64, n))
     }
 
@@ -300,6 +362,7 @@ mod tests {
             total_bytes: 10,
             used_bytes: 4,
             recording_count: 2,
+            lifetime_bytes_written: 9,
         };
         db.put_daily_sample(&s).unwrap();
         assert!(

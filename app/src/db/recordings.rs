@@ -15,26 +15,74 @@ pub(crate) const RECORDINGS: TableDefinition<u64, &[u8]> = TableDefinition::new(
 pub(crate) const CAMERA_RECORDINGS: TableDefinition<(&str, u64), ()> =
     TableDefinition::new("camera_recordings");
 /// META key: the longest recording ever indexed, in ns (bounds time-window scans).
-const MAX_RECORDING_NS: &str = "max_recording_ns";
+pub(crate) const MAX_RECORDING_NS: &str = "max_recording_ns";
 
 /// Key: (camera id, format, merged) → number of recordings: `total` without a scan.
 pub(crate) const TOTALS: TableDefinition<(&str, &str, bool), u64> =
     TableDefinition::new("recording_totals");
 
-fn bump(
-    t: &mut redb::Table<(&str, &str, bool), u64>,
-    r: &RecordingRow,
-    delta: i64,
-) -> Result<(), DbError> {
-    let key = (r.camera_id.as_str(), r.format.as_str(), r.merged);
-    let n = t.get(key)?.map(|g| g.value()).unwrap_or(0);
-    let n = (n as i64 + delta).max(0) as u64;
-    if n == 0 {
-        t.remove(key)?;
-    } else {
-        t.insert(key, n)?;
+/// Key: camera id → bytes of its recordings (archive sizes without a scan).
+pub(crate) const CAMERA_BYTES: TableDefinition<&str, u64> = TableDefinition::new("camera_bytes");
+/// Key: file id → number of recordings in it (a sealed file with none left is deleted).
+pub(crate) const FILE_RECORDINGS: TableDefinition<u64, u64> =
+    TableDefinition::new("file_recordings");
+
+/// Key: file id of an unsealed file → the end of the newest recording deleted from it
+/// ([`FileTail`]): crash recovery resumes after it even when no indexed recording is left.
+pub(crate) const FILE_TAILS: TableDefinition<u64, &[u8]> = TableDefinition::new("file_tails");
+
+/// Where the indexed part of a file ended (byte, wall and media time).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FileTail {
+    pub byte_end: u64,
+    pub end_wall_ns: i64,
+    pub media_end_90k: i64,
+}
+
+/// The counters kept beside the recordings, updated in the same transaction.
+pub(crate) struct Counters<'t> {
+    totals: redb::Table<'t, (&'static str, &'static str, bool), u64>,
+    bytes: redb::Table<'t, &'static str, u64>,
+    files: redb::Table<'t, u64, u64>,
+}
+
+impl<'t> Counters<'t> {
+    pub(crate) fn open(txn: &'t redb::WriteTransaction) -> Result<Self, DbError> {
+        Ok(Self {
+            totals: txn.open_table(TOTALS)?,
+            bytes: txn.open_table(CAMERA_BYTES)?,
+            files: txn.open_table(FILE_RECORDINGS)?,
+        })
     }
-    Ok(())
+
+    /// Counts `r` in (`delta` = 1) or out (-1).
+    pub(crate) fn bump(&mut self, r: &RecordingRow, delta: i64) -> Result<(), DbError> {
+        let key = (r.camera_id.as_str(), r.format.as_str(), r.merged);
+        let n = self.totals.get(key)?.map(|g| g.value()).unwrap_or(0);
+        let n = (n as i64 + delta).max(0) as u64;
+        if n == 0 {
+            self.totals.remove(key)?;
+        } else {
+            self.totals.insert(key, n)?;
+        }
+        let cam = r.camera_id.as_str();
+        let b = self.bytes.get(cam)?.map(|g| g.value()).unwrap_or(0);
+        let b = (b as i64 + delta * r.size_bytes() as i64).max(0) as u64;
+        // Every recording has bytes: zero means the camera has none left.
+        if b == 0 {
+            self.bytes.remove(cam)?;
+        } else {
+            self.bytes.insert(cam, b)?;
+        }
+        let f = self.files.get(r.file_id)?.map(|g| g.value()).unwrap_or(0);
+        let f = (f as i64 + delta).max(0) as u64;
+        if f == 0 {
+            self.files.remove(r.file_id)?;
+        } else {
+            self.files.insert(r.file_id, f)?;
+        }
+        Ok(())
+    }
 }
 
 /// One append-only media file.
@@ -114,7 +162,7 @@ pub enum IndexOp {
     SealFile(u64),
 }
 
-fn json<T: Serialize>(v: &T) -> Vec<u8> {
+pub(crate) fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     postcard::to_stdvec(v).expect("row serializes")
 }
 
@@ -134,7 +182,7 @@ impl Db {
             id
         };
         row.rel_path = format!("{}-{id}.mp4", row.rel_path);
-        txn.open_table(FILES)?.insert(id, json(row).as_slice())?;
+        txn.open_table(FILES)?.insert(id, encode(row).as_slice())?;
         txn.commit()?;
         Ok(id)
     }
@@ -166,7 +214,7 @@ impl Db {
             let mut recs = txn.open_table(RECORDINGS)?;
             let mut by_cam = txn.open_table(CAMERA_RECORDINGS)?;
             let mut files = txn.open_table(FILES)?;
-            let mut totals = txn.open_table(TOTALS)?;
+            let mut counters = Counters::open(&txn)?;
             for op in ops {
                 match op {
                     IndexOp::InsertRecording(r) => {
@@ -174,9 +222,9 @@ impl Db {
                         while recs.get(id)?.is_some() {
                             id += 1;
                         }
-                        recs.insert(id, json(r).as_slice())?;
+                        recs.insert(id, encode(r).as_slice())?;
                         by_cam.insert((r.camera_id.as_str(), id), ())?;
-                        bump(&mut totals, r, 1)?;
+                        counters.bump(r, 1)?;
                         longest_ns = longest_ns.max(r.duration_ns);
                         ids.push(id);
                     }
@@ -187,7 +235,7 @@ impl Db {
                             .transpose()?;
                         if let Some(mut row) = row {
                             row.sealed = true;
-                            files.insert(*fid, json(&row).as_slice())?;
+                            files.insert(*fid, encode(&row).as_slice())?;
                         }
                     }
                 }
@@ -219,21 +267,49 @@ impl Db {
         {
             let mut recs = txn.open_table(RECORDINGS)?;
             let mut by_cam = txn.open_table(CAMERA_RECORDINGS)?;
-            let mut totals = txn.open_table(TOTALS)?;
+            let mut counters = Counters::open(&txn)?;
+            let files = txn.open_table(FILES)?;
+            let mut tails = txn.open_table(FILE_TAILS)?;
             for &id in ids {
                 let row = recs
                     .remove(id)?
                     .map(|g| parse::<RecordingRow>("recordings", g.value()))
                     .transpose()?;
                 if let Some(row) = row {
+                    let unsealed = files
+                        .get(row.file_id)?
+                        .map(|g| parse::<FileRow>("files", g.value()))
+                        .transpose()?
+                        .is_some_and(|f| !f.sealed);
+                    let old = tails
+                        .get(row.file_id)?
+                        .map(|g| parse::<FileTail>("file_tails", g.value()))
+                        .transpose()?;
+                    if unsealed && old.is_none_or(|t| t.byte_end < row.byte_end) {
+                        let tail = FileTail {
+                            byte_end: row.byte_end,
+                            end_wall_ns: row.end_wall_ns(),
+                            media_end_90k: row.media_end_90k,
+                        };
+                        tails.insert(row.file_id, encode(&tail).as_slice())?;
+                    }
                     by_cam.remove((row.camera_id.as_str(), id))?;
-                    bump(&mut totals, &row, -1)?;
+                    counters.bump(&row, -1)?;
                     out.push((id, row));
                 }
             }
         }
         txn.commit()?;
         Ok(out)
+    }
+
+    /// Where the newest recording deleted from an unsealed file ended.
+    pub fn file_tail(&self, file_id: u64) -> Result<Option<FileTail>, DbError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(FILE_TAILS)?;
+        t.get(file_id)?
+            .map(|g| parse("file_tails", g.value()))
+            .transpose()
     }
 
     /// The newest recording of a file (recovery continues after it).

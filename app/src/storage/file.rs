@@ -10,8 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Preallocation step (fewer metadata updates, less fragmentation on the card).
-pub const PREALLOC_STEP_BYTES: u64 = 64 << 20;
+/// Preallocation step (fewer metadata updates, less fragmentation on the card): 1/256 of
+/// the filesystem, 1-64 MiB (a small card must not spend its room on reservations).
+pub fn prealloc_step_bytes(fs_total_bytes: u64) -> u64 {
+    (fs_total_bytes / 256).clamp(1 << 20, 64 << 20)
+}
 
 /// Byte counters of what the daemon writes, by kind.
 #[derive(Debug, Default)]
@@ -28,6 +31,7 @@ pub struct MediaFile {
     file: File,
     pub len_bytes: u64,
     prealloc_end: u64,
+    prealloc_step: u64,
     last_sync: Instant,
     pub opened: Instant,
     counters: Arc<WriteCounters>,
@@ -70,6 +74,9 @@ impl MediaFile {
             file,
             len_bytes: init.len() as u64,
             prealloc_end: 0,
+            prealloc_step: crate::fsutil::fs_usage(&dir)
+                .map(|u| prealloc_step_bytes(u.total_bytes))
+                .unwrap_or(1 << 20),
             last_sync: Instant::now(),
             opened: Instant::now(),
             counters,
@@ -86,7 +93,7 @@ impl MediaFile {
         let total: u64 = parts.iter().map(|p| p.len() as u64).sum();
         let end = self.len_bytes + total;
         if end > self.prealloc_end {
-            let target = end.div_ceil(PREALLOC_STEP_BYTES) * PREALLOC_STEP_BYTES;
+            let target = end.div_ceil(self.prealloc_step) * self.prealloc_step;
             // Best effort: not every filesystem supports it.
             let _ = rustix::fs::fallocate(
                 &self.file,

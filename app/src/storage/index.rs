@@ -9,6 +9,8 @@ use tokio::sync::mpsc;
 
 pub const COMMIT_INTERVAL: Duration = Duration::from_secs(2);
 const MAX_BATCH: usize = 256;
+/// Uncommitted changes kept for retry at most (a day of 8 cameras is ~25,000).
+const MAX_RETAINED: usize = 100_000;
 
 enum Msg {
     Op(IndexOp),
@@ -57,7 +59,19 @@ pub fn spawn_writer(db: Arc<Db>) -> (IndexSender, tokio::task::JoinHandle<()>) {
                 }
             }
             if !batch.is_empty() {
-                commit(&db, std::mem::take(&mut batch)).await;
+                // A failed commit (e.g. a full disk) is kept and retried with the next
+                // batch; a failed transaction changes nothing, so a retry is exact.
+                if let Err(ops) = commit(&db, std::mem::take(&mut batch)).await {
+                    batch = ops;
+                    if batch.len() > MAX_RETAINED {
+                        tracing::error!(
+                            dropped = batch.len(),
+                            "index changes could not be committed for too long; recovery at the next start redoes them"
+                        );
+                        batch.clear();
+                    }
+                    tokio::time::sleep(COMMIT_INTERVAL).await;
+                }
             }
             for w in waiters.drain(..) {
                 let _ = w.send(());
@@ -67,14 +81,27 @@ pub fn spawn_writer(db: Arc<Db>) -> (IndexSender, tokio::task::JoinHandle<()>) {
     (IndexSender(tx), handle)
 }
 
-async fn commit(db: &Arc<Db>, ops: Vec<IndexOp>) {
+/// Commits `ops`; gives them back when the commit failed.
+async fn commit(db: &Arc<Db>, ops: Vec<IndexOp>) -> Result<(), Vec<IndexOp>> {
     let db = db.clone();
     let n = ops.len();
-    match tokio::task::spawn_blocking(move || db.apply(&ops)).await {
-        Ok(Ok(_)) => tracing::debug!(ops = n, "index commit"),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, ops = n, "index commit failed (recovery will redo it)")
+    match tokio::task::spawn_blocking(move || {
+        let r = db.apply(&ops);
+        (r, ops)
+    })
+    .await
+    {
+        Ok((Ok(_), _)) => {
+            tracing::debug!(ops = n, "index commit");
+            Ok(())
         }
-        Err(e) => tracing::error!(error = %e, "index commit task failed"),
+        Ok((Err(e), ops)) => {
+            tracing::error!(error = %e, ops = n, "index commit failed; retrying");
+            Err(ops)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "index commit task failed");
+            Ok(())
+        }
     }
 }

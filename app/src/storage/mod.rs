@@ -5,5 +5,8 @@
 pub mod download;
 pub mod file;
 pub mod index;
+pub mod lifecycle;
+pub mod orphans;
 pub mod recorder;
 pub mod recovery;
+pub mod retention;

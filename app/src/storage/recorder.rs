@@ -36,6 +36,7 @@ pub struct RecorderCtx {
     pub config: Arc<ConfigStore>,
     pub index: IndexSender,
     pub counters: Arc<WriteCounters>,
+    pub reclaimer: Arc<super::retention::Reclaimer>,
 }
 
 struct Run {
@@ -197,6 +198,18 @@ impl Recorder {
             return;
         };
         let first = gop[0].pts_90k - origin_90k;
+        let need_bytes = gop.iter().map(|f| f.data.len() as u64).sum::<u64>()
+            + audio.iter().map(|a| a.data.len() as u64).sum::<u64>()
+            + (64 << 10);
+        let threshold = self.ctx.config.get().cleanup.disk_threshold_percent;
+        if !self.ctx.reclaimer.ensure_space(need_bytes, threshold) {
+            // Nothing left to reclaim: end the run cleanly (what is written stays indexed);
+            // the next key frame after space returns starts a new run in a new file.
+            self.close_recording(Instant::now());
+            self.seal_file();
+            self.run = None;
+            return;
+        }
         if self.file.is_none() && !self.open_file(&params, first, gop[0].received_wall_ns) {
             return;
         }

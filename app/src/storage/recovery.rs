@@ -103,9 +103,24 @@ pub fn group(
 pub fn recover(db: &Db, root: &Path, segment_ns: i64) -> Result<usize, crate::db::DbError> {
     let mut added = 0;
     for (id, row) in db.files()? {
-        if row.sealed {
-            continue;
+        if !row.sealed {
+            added += recover_file(db, root, id, &row, segment_ns)?;
         }
+    }
+    Ok(added)
+}
+
+/// Indexes the complete fragments of one unsealed file after what is indexed, truncates a
+/// torn tail, and seals it; returns how many recordings were added.
+pub fn recover_file(
+    db: &Db,
+    root: &Path,
+    id: u64,
+    row: &FileRow,
+    segment_ns: i64,
+) -> Result<usize, crate::db::DbError> {
+    let mut added = 0;
+    {
         let path = root.join(&row.rel_path);
         let mut ops = Vec::new();
         match std::fs::OpenOptions::new()
@@ -119,10 +134,17 @@ pub fn recover(db: &Db, root: &Path, segment_ns: i64) -> Result<usize, crate::db
             Ok(file) => {
                 let len = file.metadata().map(|m| m.len()).unwrap_or(0);
                 let last = db.last_recording_of_file(&row.camera_id, id)?;
-                let (start_at, wall, media) = match &last {
+                let mut resume = match &last {
                     Some(r) => (r.byte_end, r.end_wall_ns(), r.media_end_90k),
                     None => (row.init_len, row.start_wall_ns, 0),
                 };
+                // Recordings deleted from this file (retention) may have been the newest.
+                if let Some(t) = db.file_tail(id)?
+                    && t.byte_end > resume.0
+                {
+                    resume = (t.byte_end, t.end_wall_ns, t.media_end_90k);
+                }
+                let (start_at, wall, media) = resume;
                 let (frags, good_end) = if len >= row.init_len {
                     scan_fragments(&file, start_at, len)
                 } else {
@@ -139,7 +161,7 @@ pub fn recover(db: &Db, root: &Path, segment_ns: i64) -> Result<usize, crate::db
                         tracing::error!(file = %path.display(), error = %e, "truncate failed");
                     }
                 }
-                let recs = group(&row.camera_id, id, &row, &frags, wall, media, segment_ns);
+                let recs = group(&row.camera_id, id, row, &frags, wall, media, segment_ns);
                 added += recs.len();
                 if !recs.is_empty() {
                     tracing::info!(file = %path.display(), recordings = recs.len(), "recovered fragments after a crash");

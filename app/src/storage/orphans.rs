@@ -1,0 +1,213 @@
+//! Keeping the index and the disk in agreement: media files on disk that the index does not
+//! know (after a restore from an older backup, or a crash between index and disk changes) are
+//! adopted when they hold valid fMP4 (indexed like crash recovery does: nothing recorded is
+//! dropped) and removed otherwise; sealed files the index knows but the disk lost take their
+//! recordings with them; sealed files left without recordings are removed.
+
+use crate::db::{Db, DbError, FileRow};
+use crate::media::fmp4;
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::Path;
+
+/// Largest init segment we accept when adopting a file.
+const MAX_INIT_BYTES: usize = 1 << 20;
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SweepReport {
+    pub adopted_files: u64,
+    pub adopted_recordings: u64,
+    pub removed_files: u64,
+    pub dropped_recordings: u64,
+}
+
+/// Media files under `root`: `<camera>/<name>.mp4`, as paths relative to `root`.
+fn media_files_on_disk(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(cams) = std::fs::read_dir(root) else {
+        return out;
+    };
+    for cam in cams.flatten() {
+        if !cam.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let Ok(files) = std::fs::read_dir(cam.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name().to_string_lossy().to_string();
+            if name.ends_with(".mp4") && f.file_type().is_ok_and(|t| t.is_file()) {
+                out.push(format!("{}/{}", cam.file_name().to_string_lossy(), name));
+            }
+        }
+    }
+    out
+}
+
+/// One pass over the disk and the index (see the module comment). Blocking.
+pub fn sweep(db: &Db, root: &Path, segment_ns: i64) -> Result<SweepReport, DbError> {
+    let mut report = SweepReport::default();
+    // The listing comes first: a file on disk has had its row committed before it was
+    // created, so a file listed here and absent from the later snapshot is a real orphan.
+    let on_disk = media_files_on_disk(root);
+    let files = db.files()?;
+    let known: HashSet<&str> = files.iter().map(|(_, f)| f.rel_path.as_str()).collect();
+    for rel in on_disk.iter().filter(|r| !known.contains(r.as_str())) {
+        let path = root.join(rel);
+        match adopt(db, root, rel, segment_ns) {
+            Ok(n) => {
+                tracing::warn!(file = %path.display(), recordings = n, "adopted a media file the index did not know");
+                report.adopted_files += 1;
+                report.adopted_recordings += n as u64;
+            }
+            Err(why) => {
+                tracing::warn!(file = %path.display(), %why, "removing an unreadable media file the index did not know");
+                if std::fs::remove_file(&path).is_ok() {
+                    report.removed_files += 1;
+                }
+            }
+        }
+    }
+    let on_disk: HashSet<&str> = on_disk.iter().map(|s| s.as_str()).collect();
+    for (id, f) in &files {
+        if !f.sealed {
+            continue; // being written (or recovered at the next start)
+        }
+        let path = root.join(&f.rel_path);
+        let present = on_disk.contains(f.rel_path.as_str()) || path.exists();
+        if !present {
+            let ids = db.file_recording_ids(&f.camera_id, *id)?;
+            if !ids.is_empty() {
+                tracing::warn!(file = %path.display(), recordings = ids.len(), "media file missing: dropping its recordings from the index");
+            }
+            report.dropped_recordings += db.delete_recordings(&ids)?.len() as u64;
+            db.remove_file_row(*id)?;
+        } else if db.file_recording_count(*id)? == 0
+            && db.remove_file_row(*id)?
+            && std::fs::remove_file(&path).is_ok()
+        {
+            report.removed_files += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// `mibee-nvr check`: the index and the disk agree. Every sealed file the index knows
+/// exists and is long enough for its recordings; every recording starts with a `moof` box
+/// on disk; every media file on disk is known to the index. Returns a summary.
+pub fn verify(db: &Db, root: &Path) -> Result<String, String> {
+    use std::os::unix::fs::FileExt;
+    let files = db.files().map_err(|e| e.to_string())?;
+    let (recs, _) = db
+        .list_recordings(&Default::default(), 0, u64::MAX)
+        .map_err(|e| e.to_string())?;
+    let mut by_file: std::collections::HashMap<u64, Vec<(u64, u64, u64)>> = Default::default();
+    for (id, r) in &recs {
+        by_file
+            .entry(r.file_id)
+            .or_default()
+            .push((*id, r.byte_start, r.byte_end));
+    }
+    for (fid, f) in &files {
+        let path = root.join(&f.rel_path);
+        let ranges = by_file.remove(fid).unwrap_or_default();
+        let file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(_) if !f.sealed && ranges.is_empty() => continue, // being created
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let len = file.metadata().map_err(|e| e.to_string())?.len();
+        for (id, start, end) in ranges {
+            let mut head = [0u8; 8];
+            if end > len || file.read_exact_at(&mut head, start).is_err() {
+                return Err(format!(
+                    "recording {id}: beyond the end of {}",
+                    path.display()
+                ));
+            }
+            if !matches!(fmp4::box_header(&head), Some((k, _, _)) if &k == b"moof") {
+                return Err(format!(
+                    "recording {id}: no fragment at byte {start} of {}",
+                    path.display()
+                ));
+            }
+        }
+    }
+    if let Some(fid) = by_file.keys().next() {
+        return Err(format!("recordings point at unknown file {fid}"));
+    }
+    let known: HashSet<&str> = files.iter().map(|(_, f)| f.rel_path.as_str()).collect();
+    let on_disk = media_files_on_disk(root);
+    if let Some(stray) = on_disk.iter().find(|r| !known.contains(r.as_str())) {
+        return Err(format!("{stray}: on disk but not in the index"));
+    }
+    Ok(format!(
+        "{} media files and {} recordings agree with the disk",
+        on_disk.len(),
+        recs.len()
+    ))
+}
+
+/// Indexes a media file found on disk: its init segment gives codec and size, the name
+/// its start time; its fragments are grouped into recordings as crash recovery does.
+pub fn adopt(db: &Db, root: &Path, rel: &str, segment_ns: i64) -> Result<usize, String> {
+    let (camera_id, name) = rel.split_once('/').ok_or("not <camera>/<file>")?;
+    if !crate::config::valid_camera_id(camera_id) {
+        return Err("not a camera directory".into());
+    }
+    let mut head = Vec::new();
+    std::fs::File::open(root.join(rel))
+        .and_then(|f| f.take(MAX_INIT_BYTES as u64).read_to_end(&mut head))
+        .map_err(|e| e.to_string())?;
+    let init_len = init_segment_len(&head).ok_or("no complete init segment")?;
+    let (video, _) = fmp4::parse_init(&head[..init_len]).map_err(|e| e.to_string())?;
+    let format = match video.sample_entry.get(4..8) {
+        Some(b"avc1") | Some(b"avc3") => "h264",
+        Some(b"hvc1") | Some(b"hev1") => "h265",
+        _ => return Err("unknown video codec".into()),
+    };
+    let start_wall_ns = parse_stamp(name).ok_or("file name carries no start time")?;
+    let (width, height) = video.video_size.unwrap_or((0, 0));
+    let row = FileRow {
+        camera_id: camera_id.to_string(),
+        rel_path: rel.to_string(),
+        init_len: init_len as u64,
+        start_wall_ns,
+        start_media_90k: 0,
+        sealed: false,
+        format: format.to_string(),
+        width,
+        height,
+    };
+    let id = db.adopt_file_row(&row).map_err(|e| e.to_string())?;
+    super::recovery::recover_file(db, root, id, &row, segment_ns).map_err(|e| e.to_string())
+}
+
+/// Length of the ftyp + moov at the start of `head`.
+fn init_segment_len(head: &[u8]) -> Option<usize> {
+    let (k1, l1, _) = fmp4::box_header(head)?;
+    let l1 = usize::try_from(l1).ok()?;
+    let (k2, l2, _) = fmp4::box_header(head.get(l1..)?)?;
+    let end = l1.checked_add(usize::try_from(l2).ok()?)?;
+    (&k1 == b"ftyp" && &k2 == b"moov" && end <= head.len()).then_some(end)
+}
+
+/// `YYYYMMDD-HHMMSS-<id>.mp4` → Unix ns (UTC).
+fn parse_stamp(name: &str) -> Option<i64> {
+    let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+    let dt = time::PrimitiveDateTime::parse(name.get(..15)?, &fmt).ok()?;
+    Some(dt.assume_utc().unix_timestamp_nanos() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_round_trip() {
+        let ns = 1_764_000_000_000_000_000i64;
+        let name = format!("{}-7.mp4", crate::media::compact_stamp(ns));
+        assert_eq!(parse_stamp(&name), Some(ns));
+        assert_eq!(parse_stamp("garbage.mp4"), None);
+    }
+}
