@@ -1,4 +1,5 @@
-//! The `mibee-nvr` command line: `serve` (the default), `check` and `hash-password`.
+//! The `mibee-nvr` command line: `serve` (the default), `check`, `hash-password`, and the
+//! offline `backup` and `restore` (with the daemon stopped; while it runs, use the API).
 
 use clap::{Parser, Subcommand};
 use mibee_nvr::config::check_file;
@@ -45,6 +46,16 @@ enum Command {
     Check,
     /// Print an argon2id hash for auth.password_hash (reads stdin when no argument).
     HashPassword { password: Option<String> },
+    /// Back up the config and the database to <data dir>/backups (daemon stopped; while it
+    /// runs use POST /api/backup). Prints the archive's path.
+    Backup {
+        /// Also copy the archive here.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Restore a backup archive (daemon stopped; while it runs use the API). The archive
+    /// is validated first; a foreign or corrupt one changes nothing.
+    Restore { file: PathBuf },
 }
 
 /// glibc gives every thread its own malloc arena; with per-camera tasks moving between
@@ -97,6 +108,8 @@ fn main() -> ExitCode {
         }
         Command::Check => check(&cli.config),
         Command::HashPassword { password } => hash_password(password),
+        Command::Backup { output } => backup(&cli.config, output),
+        Command::Restore { file } => restore(&cli.config, &file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -139,6 +152,57 @@ fn check(config: &std::path::Path) -> anyhow::Result<()> {
     let disk = mibee_nvr::storage::orphans::verify(&db, &root)
         .map_err(|e| anyhow::anyhow!("storage {}: {e}", root.display()))?;
     println!("storage ok: {} ({disk})", root.display());
+    Ok(())
+}
+
+fn data_dir(config: &std::path::Path) -> &std::path::Path {
+    config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."))
+}
+
+fn open_offline(db_path: &std::path::Path) -> anyhow::Result<Db> {
+    Db::open(db_path).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {e} (is the daemon running? stop it, or use the API)",
+            db_path.display()
+        )
+    })
+}
+
+fn backup(config: &std::path::Path, output: Option<PathBuf>) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(config)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config.display()))?;
+    let dir = data_dir(config);
+    let db = open_offline(&dir.join(DB_FILE_NAME))?;
+    let b = mibee_nvr::backup::create(&db, &text, dir)?;
+    if let Some(out) = output {
+        std::fs::copy(&b.path, &out)?;
+        println!("{}", out.display());
+    } else {
+        println!("{}", b.path);
+    }
+    Ok(())
+}
+
+fn restore(config: &std::path::Path, file: &std::path::Path) -> anyhow::Result<()> {
+    let dir = data_dir(config);
+    let staged = mibee_nvr::backup::stage(file, dir)?;
+    let db = open_offline(&dir.join(DB_FILE_NAME))?;
+    db.replace_with(&staged.db_path)?;
+    mibee_nvr::fsutil::write_atomic(config, staged.config_text.as_bytes(), 0o600)?;
+    let cfg = &staged.config;
+    let root = cfg.storage_root(dir);
+    let segment_ns = cfg.storage.segment_duration.as_duration().as_nanos() as i64;
+    let r = mibee_nvr::storage::orphans::reconcile_after_restore(&db, &root, segment_ns)?;
+    println!(
+        "restored {} ({} cameras); {} recordings whose video was deleted since were dropped, {} newer media files indexed",
+        file.display(),
+        cfg.cameras.len(),
+        r.dropped_recordings,
+        r.adopted_files
+    );
     Ok(())
 }
 

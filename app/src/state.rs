@@ -26,6 +26,8 @@ pub struct Inner {
     pub lifecycle: crate::storage::lifecycle::LifecycleStatus,
     /// Lifetime bytes written before this start (meta `lifetime_bytes_written`).
     lifetime_base: u64,
+    /// One restore at a time.
+    pub restore_lock: tokio::sync::Mutex<()>,
     pub auth: AuthState,
     pub metrics: Metrics,
     pub started: Instant,
@@ -70,6 +72,7 @@ impl AppState {
             index,
             counters,
             reclaimer,
+            restore_lock: tokio::sync::Mutex::new(()),
             auth: AuthState::default(),
             metrics: Metrics::new(),
             started: Instant::now(),

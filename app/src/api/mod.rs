@@ -2,6 +2,7 @@
 //! unknown routes and the JSON 405 (with `Allow`) for unsupported methods.
 
 pub mod archives;
+pub mod backups;
 pub mod camera_control;
 pub mod cameras;
 pub mod health;
@@ -22,67 +23,77 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 
 pub fn router(state: AppState) -> Router {
-    let protected = Router::new()
-        .route("/api/stats/system", get(system::stats_system))
-        .route("/metrics", get(system::metrics))
-        .route("/api/cameras", get(cameras::list).post(cameras::create))
-        .route(
-            "/api/cameras/{id}",
-            get(cameras::get_one)
-                .put(cameras::update)
-                .delete(cameras::delete),
-        )
-        .route(
-            "/api/cameras/{id}/merge-config",
-            put(settings::put_camera_merge).delete(settings::delete_camera_merge),
-        )
-        .route(
-            "/api/cameras/test-connection",
-            post(camera_control::test_connection),
-        )
-        .route("/api/cameras/{id}/start", post(camera_control::start))
-        .route("/api/cameras/{id}/stop", post(camera_control::stop))
-        .route("/api/recordings", get(recordings::list))
-        .route(
-            "/api/recordings/batch-delete",
-            post(recordings::batch_delete),
-        )
-        .route(
-            "/api/recordings/{id}",
-            get(recordings::get_one).delete(recordings::delete),
-        )
-        .route("/api/recordings/{id}/download", get(recordings::download))
-        .route(
-            "/api/settings",
-            get(settings::get_settings).put(settings::put_settings),
-        )
-        .route(
-            "/api/settings/merge",
-            get(settings::get_merge).put(settings::put_merge),
-        )
-        .route("/api/stats", get(storage::stats))
-        .route("/api/stats/trends", get(storage::trends))
-        .route("/api/merge/status", get(storage::merge_status))
-        .route("/api/merge/pending", get(storage::merge_pending))
-        .route("/api/archives", get(archives::list))
-        .route("/api/archives/{camera_id}", delete(archives::delete))
-        .route(
-            "/api/archives/{camera_id}/recordings",
-            get(archives::recordings),
-        )
-        .route(
-            "/api/archives/{camera_id}/recordings/{recording_id}",
-            delete(archives::delete_recording),
-        )
-        .route(
-            "/api/archives/{camera_id}/retention",
-            put(archives::put_retention),
-        )
-        .route(
-            "/api/features",
-            get(settings::get_features).put(settings::put_features),
-        )
-        .route_layer(from_fn_with_state(state.clone(), crate::auth::require_auth));
+    let protected =
+        Router::new()
+            .route("/api/stats/system", get(system::stats_system))
+            .route("/metrics", get(system::metrics))
+            .route("/api/cameras", get(cameras::list).post(cameras::create))
+            .route(
+                "/api/cameras/{id}",
+                get(cameras::get_one)
+                    .put(cameras::update)
+                    .delete(cameras::delete),
+            )
+            .route(
+                "/api/cameras/{id}/merge-config",
+                put(settings::put_camera_merge).delete(settings::delete_camera_merge),
+            )
+            .route(
+                "/api/cameras/test-connection",
+                post(camera_control::test_connection),
+            )
+            .route("/api/cameras/{id}/start", post(camera_control::start))
+            .route("/api/cameras/{id}/stop", post(camera_control::stop))
+            .route("/api/recordings", get(recordings::list))
+            .route(
+                "/api/recordings/batch-delete",
+                post(recordings::batch_delete),
+            )
+            .route(
+                "/api/recordings/{id}",
+                get(recordings::get_one).delete(recordings::delete),
+            )
+            .route("/api/recordings/{id}/download", get(recordings::download))
+            .route(
+                "/api/settings",
+                get(settings::get_settings).put(settings::put_settings),
+            )
+            .route(
+                "/api/settings/merge",
+                get(settings::get_merge).put(settings::put_merge),
+            )
+            .route("/api/stats", get(storage::stats))
+            .route("/api/stats/trends", get(storage::trends))
+            .route("/api/merge/status", get(storage::merge_status))
+            .route("/api/merge/pending", get(storage::merge_pending))
+            .route("/api/backup", post(backups::create))
+            .route(
+                "/api/backups",
+                get(backups::list).post(backups::upload).layer(
+                    axum::extract::DefaultBodyLimit::max(backups::MAX_UPLOAD_BYTES),
+                ),
+            )
+            .route("/api/backups/{backup_id}/download", get(backups::download))
+            .route("/api/backups/{backup_id}/restore", post(backups::restore))
+            .route("/api/archives", get(archives::list))
+            .route("/api/archives/{camera_id}", delete(archives::delete))
+            .route(
+                "/api/archives/{camera_id}/recordings",
+                get(archives::recordings),
+            )
+            .route(
+                "/api/archives/{camera_id}/recordings/{recording_id}",
+                delete(archives::delete_recording),
+            )
+            .route(
+                "/api/archives/{camera_id}/retention",
+                put(archives::put_retention),
+            )
+            .route(
+                "/api/features",
+                get(settings::get_features).put(settings::put_features),
+            )
+            .route_layer(from_fn_with_state(state.clone(), crate::auth::require_auth));
     Router::new()
         .route("/api/health", get(health::health))
         .route("/api/readyz", get(health::readyz))

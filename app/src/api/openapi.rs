@@ -2,7 +2,7 @@
 //! `GET /api/openapi.json`. Every implemented endpoint must be listed here.
 
 use crate::api::{
-    archives, camera_control, cameras, health, recordings, settings, storage, system,
+    archives, backups, camera_control, cameras, health, recordings, settings, storage, system,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -100,6 +100,11 @@ impl Modify for CameraLinks {
         archives::delete,
         archives::delete_recording,
         archives::put_retention,
+        backups::create,
+        backups::list,
+        backups::download,
+        backups::upload,
+        backups::restore,
         openapi_json,
     ),
     tags(
@@ -108,6 +113,7 @@ impl Modify for CameraLinks {
         (name = "recordings", description = "Recordings: list, get, delete, download"),
         (name = "settings", description = "Settings, merge settings, feature flags"),
         (name = "storage", description = "Storage statistics, trends, merge status"),
+        (name = "backup", description = "Backups of the configuration and the database"),
         (name = "archives", description = "Archive groups: recordings by camera id, retention"),
     )
 )]

@@ -110,6 +110,17 @@ impl ConfigStore {
     }
 }
 
+impl ConfigStore {
+    /// Replaces the whole config (a restore): validated, written atomically, then current.
+    pub async fn replace(&self, new: Config) -> Result<(), ApiError> {
+        self.update(|cfg| {
+            *cfg = new;
+            Ok(())
+        })
+        .await
+    }
+}
+
 /// Used by `mibee-nvr check`: parse and validate a config file without side effects.
 pub fn check_file(path: &Path) -> Result<Config, ValidationError> {
     let text = std::fs::read_to_string(path)

@@ -8,7 +8,7 @@ use super::recordings::{
     RECORDINGS, TOTALS, parse,
 };
 use super::{Db, DbError, RecordingRow};
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition};
 
 /// Key: camera id of an archive group → its retention in days (for cameras no longer
 /// configured; a configured camera's retention is its `retention_days`).

@@ -3,6 +3,7 @@
 //! `mibee-nvr check`. Tables: `meta` (schema version and bookkeeping), `runtime` (small
 //! JSON state such as the boot counter), `daily_stats` (one JSON sample per UTC day).
 
+mod export;
 mod lifecycle;
 mod migrate;
 mod recordings;
@@ -60,8 +61,24 @@ pub struct DailySample {
     pub lifetime_bytes_written: u64,
 }
 
+/// The open redb database, replaceable in place (a restore swaps in the restored file while
+/// handlers keep their `Arc<Db>`; transactions already begun finish on the old one).
+pub(crate) struct Handle(std::sync::RwLock<std::sync::Arc<Database>>);
+
+impl Handle {
+    fn get(&self) -> std::sync::Arc<Database> {
+        self.0.read().expect("db handle").clone()
+    }
+    pub(crate) fn begin_read(&self) -> Result<redb::ReadTransaction, redb::TransactionError> {
+        self.get().begin_read()
+    }
+    pub(crate) fn begin_write(&self) -> Result<redb::WriteTransaction, redb::TransactionError> {
+        self.get().begin_write()
+    }
+}
+
 pub struct Db {
-    db: Database,
+    db: Handle,
     path: PathBuf,
 }
 
@@ -69,12 +86,28 @@ impl Db {
     /// Opens (or creates) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, DbError> {
         let db = Database::create(path)?;
-        let me = Self {
-            db,
+        migrate::migrate(&db)?;
+        Ok(Self {
+            db: Handle(std::sync::RwLock::new(std::sync::Arc::new(db))),
             path: path.to_path_buf(),
-        };
-        migrate::migrate(&me.db)?;
-        Ok(me)
+        })
+    }
+
+    /// Replaces this database with the one at `restored` (same filesystem): that file is
+    /// opened, migrated and checked first, then renamed over ours and swapped in.
+    pub fn replace_with(&self, restored: &Path) -> Result<(), DbError> {
+        Db::open(restored)?.check()?;
+        let io = |e: std::io::Error| DbError::Invariant(format!("replacing the database: {e}"));
+        std::fs::rename(restored, &self.path).map_err(io)?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io)?;
+        }
+        let new = Database::create(&self.path)?;
+        migrate::migrate(&new)?;
+        *self.db.0.write().expect("db handle") = std::sync::Arc::new(new);
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {

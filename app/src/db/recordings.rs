@@ -5,7 +5,7 @@
 //! postcard is not self-describing: a row layout change needs a schema migration.
 
 use super::{Db, DbError, META};
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 pub(crate) const FILES: TableDefinition<u64, &[u8]> = TableDefinition::new("files");

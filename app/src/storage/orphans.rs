@@ -46,6 +46,10 @@ fn media_files_on_disk(root: &Path) -> Vec<String> {
 
 /// One pass over the disk and the index (see the module comment). Blocking.
 pub fn sweep(db: &Db, root: &Path, segment_ns: i64) -> Result<SweepReport, DbError> {
+    // One sweep at a time (the cleanup schedule and a restore may overlap): a file must be
+    // adopted once.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut report = SweepReport::default();
     // The listing comes first: a file on disk has had its row committed before it was
     // created, so a file listed here and absent from the later snapshot is a real orphan.
@@ -89,6 +93,40 @@ pub fn sweep(db: &Db, root: &Path, segment_ns: i64) -> Result<SweepReport, DbErr
             report.removed_files += 1;
         }
     }
+    Ok(report)
+}
+
+/// After a restore: recordings whose bytes are gone (deleted since the backup: their range
+/// was hole-punched or their file removed) leave the index, and files recorded since the
+/// backup are adopted. Blocking.
+pub fn reconcile_after_restore(
+    db: &Db,
+    root: &Path,
+    segment_ns: i64,
+) -> Result<SweepReport, DbError> {
+    use std::os::unix::fs::FileExt;
+    let files: std::collections::HashMap<u64, FileRow> = db.files()?.into_iter().collect();
+    let (recs, _) = db.list_recordings(&Default::default(), 0, u64::MAX)?;
+    let mut hollow = Vec::new();
+    let mut open: std::collections::HashMap<u64, Option<std::fs::File>> = Default::default();
+    for (id, r) in &recs {
+        let file = open.entry(r.file_id).or_insert_with(|| {
+            files
+                .get(&r.file_id)
+                .and_then(|f| std::fs::File::open(root.join(&f.rel_path)).ok())
+        });
+        let mut head = [0u8; 8];
+        let ok = file.as_ref().is_some_and(|f| {
+            f.read_exact_at(&mut head, r.byte_start).is_ok()
+                && matches!(fmp4::box_header(&head), Some((k, _, _)) if &k == b"moof")
+        });
+        if !ok {
+            hollow.push(*id);
+        }
+    }
+    let dropped = db.delete_recordings(&hollow)?.len() as u64;
+    let mut report = sweep(db, root, segment_ns)?;
+    report.dropped_recordings += dropped;
     Ok(report)
 }
 
