@@ -21,6 +21,8 @@ APT_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-x
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   ffmpeg
+  # app/tests/storage_full.rs fills a real loop-mounted ext4 filesystem (runs as root)
+  e2fsprogs mount util-linux
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

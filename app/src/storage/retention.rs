@@ -274,3 +274,145 @@ impl Reclaimer {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{CameraConfig, Encoding, Protocol};
+    use crate::db::{FileRow, IndexOp};
+    use std::os::unix::fs::MetadataExt;
+    use std::path::Path;
+
+    const DAY_NS: i64 = 86_400_000_000_000;
+    const MIB: u64 = 1 << 20;
+
+    /// A media file of 1 MiB recordings of a minute, starting at `starts`.
+    fn file(db: &Db, root: &Path, cam: &str, sealed: bool, starts: &[i64]) -> u64 {
+        let n = starts.len() as u64;
+        let start_ns = starts[0];
+        let mut row = FileRow {
+            camera_id: cam.into(),
+            rel_path: format!("{cam}/x"),
+            init_len: 4096,
+            start_wall_ns: start_ns,
+            start_media_90k: 0,
+            sealed,
+            format: "h264".into(),
+            width: 320,
+            height: 240,
+        };
+        std::fs::create_dir_all(root.join(cam)).unwrap();
+        let id = db.create_file(&mut row).unwrap();
+        std::fs::write(
+            root.join(&row.rel_path),
+            vec![1u8; (4096 + n * MIB) as usize],
+        )
+        .unwrap();
+        let ops: Vec<IndexOp> = (0..n)
+            .map(|i| {
+                IndexOp::InsertRecording(RecordingRow {
+                    camera_id: cam.into(),
+                    file_id: id,
+                    byte_start: 4096 + i * MIB,
+                    byte_end: 4096 + (i + 1) * MIB,
+                    media_start_90k: i as i64 * 5_400_000,
+                    media_end_90k: (i as i64 + 1) * 5_400_000,
+                    start_wall_ns: starts[i as usize],
+                    duration_ns: 60_000_000_000,
+                    frame_count: 900,
+                    format: "h264".into(),
+                    width: 320,
+                    height: 240,
+                    merged: false,
+                    recovered: false,
+                })
+            })
+            .collect();
+        db.apply(&ops).unwrap();
+        id
+    }
+
+    #[test]
+    fn retention_by_age_removes_whole_files_or_punches_holes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("rec");
+        let db = Arc::new(Db::open(&dir.path().join("t.redb")).unwrap());
+        let now = 100 * DAY_NS;
+        let old = now - 10 * DAY_NS;
+        let minute = 60_000_000_000;
+        let sealed_old = file(&db, &root, "gone", true, &[old, old + minute]);
+        // An open file: one old recording, then one within retention.
+        let open_mixed = file(
+            &db,
+            &root,
+            "gone",
+            false,
+            &[old + 60 * minute, now - DAY_NS],
+        );
+        let kept_by_camera = file(&db, &root, "kept", true, &[old]);
+        let mut cfg = Config::default();
+        cfg.cleanup.retention_days = 7;
+        let mut cam = CameraConfig::new(
+            "kept",
+            "kept",
+            Protocol::Rtsp,
+            Encoding::H264,
+            "rtsp://127.0.0.1/x",
+        );
+        cam.retention_days = Some(30);
+        cfg.cameras.push(cam);
+        let r = Reclaimer::new(db.clone(), root.clone());
+        assert_eq!(r.retention_days(&cfg, "gone"), 7);
+        assert_eq!(r.retention_days(&cfg, "kept"), 30);
+        let blocks_before =
+            std::fs::metadata(root.join(db.file(open_mixed).unwrap().unwrap().rel_path))
+                .unwrap()
+                .blocks();
+        assert_eq!(r.expire(&cfg, now).unwrap(), 3);
+        // The sealed file had nothing left: gone from the index and the disk.
+        assert!(db.file(sealed_old).unwrap().is_none());
+        assert_eq!(std::fs::read_dir(root.join("gone")).unwrap().count(), 1);
+        // The open file keeps its young recording; the old one's bytes were released.
+        let f = db.file(open_mixed).unwrap().unwrap();
+        let blocks_after = std::fs::metadata(root.join(&f.rel_path)).unwrap().blocks();
+        assert!(
+            blocks_after * 512 <= blocks_before * 512 - MIB + 8192,
+            "{blocks_before} -> {blocks_after}"
+        );
+        assert_eq!(db.file_recording_count(open_mixed).unwrap(), 1);
+        let tail = db.file_tail(open_mixed).unwrap().unwrap();
+        assert_eq!(
+            tail.byte_end,
+            4096 + MIB,
+            "recovery resumes after the deleted recording"
+        );
+        // A camera's own retention wins over the global one.
+        assert_eq!(db.file_recording_count(kept_by_camera).unwrap(), 1);
+        assert_eq!(r.counters.recordings_deleted.load(Ordering::Relaxed), 3);
+        assert_eq!(r.counters.files_removed.load(Ordering::Relaxed), 1);
+        db.check().unwrap();
+        // An archive group's own retention (set through the archives API).
+        db.set_archive_retention("gone", Some(365)).unwrap();
+        assert_eq!(r.retention_days(&cfg, "gone"), 365);
+    }
+
+    #[test]
+    fn threshold_deletes_oldest_across_cameras() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("rec");
+        let db = Arc::new(Db::open(&dir.path().join("t.redb")).unwrap());
+        let s = 1_000_000_000;
+        file(&db, &root, "a", true, &[1000 * s, 1060 * s, 1120 * s]);
+        file(&db, &root, "b", true, &[1060 * s, 1120 * s, 1180 * s]);
+        let r = Reclaimer::new(db.clone(), root);
+        // Free 2.5 MiB: the three oldest recordings go (a0, b0... by start time: a0, a1, b0).
+        assert_eq!(r.free_oldest(5 * MIB / 2).unwrap(), 3);
+        let (rows, _) = db.list_recordings(&Default::default(), 0, 100).unwrap();
+        let starts: Vec<i64> = rows
+            .iter()
+            .map(|(_, x)| x.start_wall_ns / 1_000_000_000)
+            .collect();
+        assert_eq!(starts, vec![1180, 1120, 1120]);
+        db.check().unwrap();
+    }
+}
