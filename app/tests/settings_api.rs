@@ -58,6 +58,8 @@ async fn rejected_settings_change_nothing() {
         json!({"cleanup": {"retention_days": 0}}),
         json!({"cleanup": {"retention_days": 3651}}),
         json!({"cleanup": {"disk_threshold_percent": 100}}),
+        json!({"cleanup": {"disk_threshold_percent": 49}}),
+        json!({"cleanup": {"check_interval": "9s"}}),
         json!({"cleanup": {"check_interval": "soon"}}),
         json!({"cleanup": {"check_interval": "30"}}),
         json!({"cleanup": {"retention_days": 10, "disk_threshold_percent": 10}}), // all or nothing

@@ -183,7 +183,12 @@ async fn check_verifies_the_database_after_a_run_and_sigterm_is_clean() {
     let (ok, stdout, stderr) = cli(&d.config_path(), &["check"]);
     assert!(ok, "{stdout}{stderr}");
     assert!(
-        stdout.contains("database ok") && stdout.contains("schema v2"),
+        stdout.contains("database ok")
+            && stdout.contains(&format!(
+                "schema v{}",
+                mibee_nvr::db::CURRENT_SCHEMA_VERSION
+            ))
+            && stdout.contains("agree with the disk"),
         "{stdout}"
     );
     assert!(stdout.contains("(1 cameras)"), "{stdout}");

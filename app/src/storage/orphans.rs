@@ -249,3 +249,71 @@ mod tests {
         assert_eq!(parse_stamp("garbage.mp4"), None);
     }
 }
+
+#[cfg(test)]
+mod sweep_tests {
+    use super::*;
+    use crate::db::{IndexOp, RecordingRow};
+
+    fn row(cam: &str, sealed: bool) -> FileRow {
+        FileRow {
+            camera_id: cam.into(),
+            rel_path: format!("{cam}/20261126-080000"),
+            init_len: 100,
+            start_wall_ns: 1,
+            start_media_90k: 0,
+            sealed,
+            format: "h264".into(),
+            width: 1,
+            height: 1,
+        }
+    }
+
+    #[test]
+    fn sweep_removes_strays_and_drops_rows_without_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("rec");
+        let db = Db::open(&dir.path().join("t.redb")).unwrap();
+        // A sealed file whose data vanished, with a recording.
+        let mut gone = row("a", true);
+        let gone_id = db.create_file(&mut gone).unwrap();
+        db.apply(&[IndexOp::InsertRecording(RecordingRow {
+            camera_id: "a".into(),
+            file_id: gone_id,
+            byte_start: 100,
+            byte_end: 200,
+            media_start_90k: 0,
+            media_end_90k: 90_000,
+            start_wall_ns: 5,
+            duration_ns: 1_000_000_000,
+            frame_count: 15,
+            format: "h264".into(),
+            width: 1,
+            height: 1,
+            merged: false,
+            recovered: false,
+        })])
+        .unwrap();
+        // A sealed file on disk with no recordings left.
+        let mut empty = row("b", true);
+        let empty_id = db.create_file(&mut empty).unwrap();
+        std::fs::create_dir_all(root.join("b")).unwrap();
+        std::fs::write(root.join(&empty.rel_path), b"x").unwrap();
+        // An unsealed file being written: left alone.
+        let mut open = row("c", false);
+        db.create_file(&mut open).unwrap();
+        // A stray file that is not fMP4.
+        std::fs::create_dir_all(root.join("d")).unwrap();
+        std::fs::write(root.join("d/20261126-080000-99.mp4"), b"garbage").unwrap();
+        let r = sweep(&db, &root, 30_000_000_000).unwrap();
+        assert_eq!(r.dropped_recordings, 1);
+        assert_eq!(r.removed_files, 2, "{r:?}");
+        assert_eq!(r.adopted_files, 0);
+        assert!(db.file(gone_id).unwrap().is_none());
+        assert!(db.file(empty_id).unwrap().is_none());
+        assert!(!root.join(&empty.rel_path).exists());
+        assert!(!root.join("d/20261126-080000-99.mp4").exists());
+        assert_eq!(db.files().unwrap().len(), 1, "the open file stays");
+        db.check().unwrap();
+    }
+}
