@@ -6,6 +6,9 @@
 # Schema cannot state (duration ranges such as "1m..=24h" inside a string, the URL scheme
 # that must match `protocol`); valid values are covered by the integration tests.
 #
+# One worker: with two, the stateful phase's sequences race each other on the shared daemon
+# (one deletes the camera another just created) and report a false ST302.
+#
 # Two passes, each on a fresh daemon:
 #  1. every operation except /api/settings, with all those checks;
 #  2. /api/settings alone. Its fuzzed bodies legitimately turn authentication off or change
@@ -47,7 +50,7 @@ TOML
   local status=0
   "$ST" run "http://$DAEMON_ADDR/api/openapi.json" \
     --auth admin:fuzz-password-1 \
-    --max-examples "$MAX_EXAMPLES" --workers 2 --max-time "$MAX_TIME" \
+    --max-examples "$MAX_EXAMPLES" --workers 1 --max-time "$MAX_TIME" \
     --request-timeout 10 --seed 20261126 --no-color "$@" || status=$?
   # The daemon must still answer after the fuzzing.
   curl -fsS "http://$DAEMON_ADDR/api/readyz" >/dev/null || { echo "daemon not ready after pass $name"; status=1; }

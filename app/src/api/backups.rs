@@ -134,7 +134,7 @@ fn tokio_util_stream(file: tokio::fs::File) -> impl futures::Stream<Item = std::
 
 #[utoipa::path(post, path = "/api/backups", operation_id = "uploadBackup", tag = "backup",
     security(("basic" = [])),
-    request_body(content = Vec<u8>, content_type = "application/gzip", description = "A backup archive from POST /api/backup"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A backup archive (.tar.gz) from POST /api/backup; any content type is accepted"),
     responses(
         (status = 200, body = BackupInfo),
         (status = 400, description = "INVALID_INPUT: not a valid backup", body = ErrorBody),
