@@ -7,7 +7,8 @@ CROSS_TARGETS := aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf
 BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/mibee-nvr
 
 .PHONY: all setup run build test unit-test lint fmt schemathesis cross cross-smoke \
-        cross-smoke-aarch64 bench clean help
+        cross-smoke-aarch64 bench clean help debs app-image image-qemu ota-fixtures \
+        hw-test-qemu image-rpi4 hw-test-raspi3b br-cargo-fetch
 
 all: build
 
@@ -47,10 +48,86 @@ cross-smoke-aarch64: ## CI's cross check: aarch64 release build + qemu smoke run
 	$(CARGO) build --release -p mibee-nvr --target aarch64-unknown-linux-gnu
 	./scripts/cross-smoke.sh aarch64-unknown-linux-gnu
 
-test: setup lint unit-test schemathesis cross-smoke-aarch64 ## Everything CI runs
+test: setup lint unit-test schemathesis cross-smoke-aarch64 hw-test-qemu ## Everything CI runs
 
 bench: setup ## Benchmarks (ratios against the named peer where the goals name one)
 	./scripts/bench.sh
 
 clean:
 	$(CARGO) clean
+	rm -rf out
+
+# ---- Firmware, offline path (Debian packages + our overlay; see design/firmware.md) ----
+# Outputs under out/. The image's daemon is the static aarch64 musl build.
+IMG_TARGET := aarch64-unknown-linux-musl
+APPBIN     := $(CARGO_TARGET_DIR)/$(IMG_TARGET)/release/mibee-nvr
+DEBS       ?= out/debs
+KVER       ?= 6.1.0-50-arm64
+KROOT      ?= out/kroot-arm64
+BB_ARM64   ?= out/bb-arm64/bin/busybox
+HOSTBB     ?= $(CURDIR)/out/bb-amd64/bin/busybox
+FW_VERSION ?= 0.1.0
+Q          := out/qemu
+export HOSTBB
+APT_NF = -o Dir::Etc::SourceList=$(CURDIR)/out/non-free-firmware.list \
+         -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists=$(CURDIR)/out/apt-lists \
+         -o Dir::Cache=$(CURDIR)/out/apt-cache
+
+debs: out/.debs ## Kernel, busybox, U-Boot, RPi firmware from Debian (apt only)
+out/.debs:
+	mkdir -p $(DEBS) out/apt-lists/partial out/apt-cache/archives/partial
+	cd $(DEBS) && apt-get download linux-image-$(KVER):arm64 busybox-static:arm64 busybox-static:amd64 u-boot-qemu
+	image/apt/mk-nonfree-list.sh out/non-free-firmware.list
+	apt-get $(APT_NF) update >/dev/null && cd $(DEBS) && apt-get $(APT_NF) download raspi-firmware
+	rm -rf $(KROOT) out/bb-arm64 out/bb-amd64 out/u-boot-qemu out/raspi-firmware
+	dpkg-deb -x $(DEBS)/linux-image-$(KVER)_*_arm64.deb $(KROOT)
+	dpkg-deb -x $(DEBS)/busybox-static_*_arm64.deb out/bb-arm64
+	dpkg-deb -x $(DEBS)/busybox-static_*_amd64.deb out/bb-amd64
+	dpkg-deb -x $(DEBS)/u-boot-qemu_*_all.deb out/u-boot-qemu
+	dpkg-deb -x $(DEBS)/raspi-firmware_*_all.deb out/raspi-firmware
+	touch $@
+
+app-image: ## The daemon as the image runs it: static aarch64 musl release build
+	$(CARGO) build --release -p mibee-nvr --target $(IMG_TARGET)
+
+image-qemu: debs app-image ## Disk image for QEMU virt (aarch64): out/qemu/disk.img
+	rm -rf $(Q)/stage && mkdir -p $(Q)/stage/boot $(Q)/stage/bootfs
+	image/mk-initramfs.sh $(KROOT) $(KVER) $(BB_ARM64) board/qemu-aarch64-virt/initramfs-modules board/qemu-aarch64-virt/overlay/etc/nvr/slots.conf $(Q)/stage/bootfs/initrd.img
+	BOARD=qemu-aarch64-virt FW_VERSION=$(FW_VERSION) image/mk-rootfs.sh $(BB_ARM64) $(APPBIN) $(Q)/stage/rootfs.squashfs overlay/common board/qemu-aarch64-virt/overlay
+	cp $(KROOT)/boot/vmlinuz-$(KVER) $(Q)/stage/bootfs/Image
+	cp board/qemu-aarch64-virt/bootstate.txt $(Q)/stage/boot/
+	mkimage -A arm64 -T script -C none -d board/qemu-aarch64-virt/boot.cmd $(Q)/stage/boot/boot.scr >/dev/null
+	image/mk-disk.sh board/qemu-aarch64-virt $(Q)/stage $(Q)
+
+# OTA fixtures: the same daemon as firmware 0.2.0, and a firmware whose daemon never starts.
+ota-fixtures: image-qemu
+	BOARD=qemu-aarch64-virt FW_VERSION=0.2.0 image/mk-rootfs.sh $(BB_ARM64) $(APPBIN) $(Q)/rootfs-v2.squashfs overlay/common board/qemu-aarch64-virt/overlay
+	BOARD=qemu-aarch64-virt FW_VERSION=0.3.0-broken image/mk-rootfs.sh $(BB_ARM64) hw-tests/broken-daemon.sh $(Q)/rootfs-bad.squashfs overlay/common board/qemu-aarch64-virt/overlay
+
+hw-test-qemu: ota-fixtures ## Boot-level tests of the QEMU image (boot, ro root, data, watchdog, A/B, rollback)
+	timeout 1200 python3 hw-tests/qemu_test.py --image $(Q)/disk.img --uboot out/u-boot-qemu/usr/lib/u-boot/qemu_arm64/u-boot.bin
+
+RPI4 := out/rpi4
+image-rpi4: debs app-image ## Raspberry Pi 4/5 SD image from Debian packages (untested on hardware)
+	rm -rf $(RPI4)/stage && mkdir -p $(RPI4)/stage/boot $(RPI4)/stage/bootfs
+	cp board/raspberrypi4-64/autoboot.txt $(RPI4)/stage/boot/
+	cp out/raspi-firmware/usr/lib/raspi-firmware/start4.elf out/raspi-firmware/usr/lib/raspi-firmware/fixup4.dat $(RPI4)/stage/bootfs/
+	cp board/raspberrypi4-64/config.txt board/raspberrypi4-64/cmdline.txt $(RPI4)/stage/bootfs/
+	cp $(KROOT)/usr/lib/linux-image-$(KVER)/broadcom/bcm2711-rpi-4-b.dtb $(RPI4)/stage/bootfs/
+	cp $(KROOT)/boot/vmlinuz-$(KVER) $(RPI4)/stage/bootfs/Image
+	image/mk-initramfs.sh $(KROOT) $(KVER) $(BB_ARM64) board/raspberrypi-common/initramfs-modules board/raspberrypi-common/overlay/etc/nvr/slots.conf $(RPI4)/stage/bootfs/initrd.img
+	BOARD=raspberrypi4-64 FW_VERSION=$(FW_VERSION) image/mk-rootfs.sh $(BB_ARM64) $(APPBIN) $(RPI4)/stage/rootfs.squashfs overlay/common board/raspberrypi-common/overlay
+	image/mk-disk.sh board/raspberrypi4-64 $(RPI4)/stage $(RPI4)
+
+hw-test-raspi3b: image-rpi4 ## The Pi SD layout on QEMU's raspi3b model (Pi DTB, SD card)
+	timeout 300 python3 hw-tests/qemu_test.py --image $(RPI4)/disk.img --uboot none --raspi3b $(RPI4)/disk.img $(KROOT)/boot/vmlinuz-$(KVER) $(KROOT)/usr/lib/linux-image-$(KVER)/broadcom/bcm2837-rpi-3-b.dtb $(RPI4)/stage/bootfs/initrd.img
+
+# ---- Firmware, Buildroot path (a connected machine; BR_SRC = a Buildroot checkout) ----
+BR_SRC ?= ../buildroot
+BR_DL  ?= $(CURDIR)/out/br-dl
+buildroot-defconfig-%: ## kconfig only for board % (qemu_aarch64_virt, rpi4_64, rpi3): offline
+	$(MAKE) -C $(BR_SRC) BR2_EXTERNAL=$(CURDIR)/buildroot O=$(CURDIR)/out/br-$* BR2_DL_DIR=$(BR_DL) mibee_$*_defconfig
+br-cargo-fetch: ## Fill the CARGO_HOME Buildroot's cargo-package builds from (--offline --locked)
+	CARGO_HOME=$(BR_DL)/br-cargo-home $(CARGO) fetch --locked
+buildroot-%: buildroot-defconfig-% br-cargo-fetch ## Full Buildroot build for board % (needs the network)
+	$(MAKE) -C $(BR_SRC) O=$(CURDIR)/out/br-$* BR2_DL_DIR=$(BR_DL)

@@ -23,7 +23,14 @@ APT_PACKAGES=(
   ffmpeg
   # app/tests/storage_full.rs fills a real loop-mounted ext4 filesystem (runs as root)
   e2fsprogs mount util-linux
+  # firmware images and their QEMU tests (make image-qemu hw-test-qemu)
+  qemu-system-arm genimage squashfs-tools mtools dosfstools u-boot-tools fakeroot
 )
+# The image is assembled from Debian arm64 packages (make debs).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $SUDO dpkg --add-architecture arm64
+  $SUDO apt-get update -qq || echo "setup: apt-get update reported an error; continuing"
+fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,7 +43,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 rustup component add rustfmt clippy >/dev/null
-rustup target add aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf >/dev/null
+rustup target add aarch64-unknown-linux-gnu aarch64-unknown-linux-musl armv7-unknown-linux-gnueabihf >/dev/null
 
 mkdir -p "$MIBEE_CACHE"
 VENV="$MIBEE_CACHE/venv"

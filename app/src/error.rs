@@ -33,6 +33,8 @@ pub enum ErrorCode {
     RateLimited,
     /// Beyond the spec: the daemon is starting or stopping.
     Unavailable,
+    /// Beyond the spec: an operation this box cannot do (e.g. reboot off the appliance).
+    NotImplemented,
     Internal,
 }
 
@@ -50,6 +52,7 @@ impl ErrorCode {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             OnvifConnectionFailed | Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            NotImplemented => StatusCode::NOT_IMPLEMENTED,
         }
     }
 }

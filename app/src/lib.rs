@@ -16,3 +16,4 @@ pub mod server;
 pub mod state;
 pub mod storage;
 pub mod sysinfo;
+pub mod watchdog;

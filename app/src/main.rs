@@ -41,6 +41,12 @@ enum Command {
         /// Tests and fuzzing: connect only to cameras at 127.0.0.0/8 or ::1 IP literals.
         #[arg(long, hide = true, env = "MIBEE_LOOPBACK_CAMERAS_ONLY")]
         loopback_cameras_only: bool,
+        /// Feed this hardware watchdog (e.g. /dev/watchdog) while the daemon is healthy.
+        #[arg(long, env = "MIBEE_WATCHDOG")]
+        watchdog: Option<PathBuf>,
+        /// The watchdog's timeout in seconds.
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(2..=600))]
+        watchdog_timeout: u32,
     },
     /// Validate the config file and verify the database's invariants, then exit.
     Check,
@@ -87,11 +93,15 @@ fn main() -> ExitCode {
         listen: None,
         ready_file: None,
         loopback_cameras_only: false,
+        watchdog: None,
+        watchdog_timeout: 15,
     }) {
         Command::Serve {
             listen,
             ready_file,
             loopback_cameras_only,
+            watchdog,
+            watchdog_timeout,
         } => {
             mibee_nvr::ingest::set_loopback_only(loopback_cameras_only);
             tokio::runtime::Builder::new_multi_thread()
@@ -103,6 +113,7 @@ fn main() -> ExitCode {
                         config_path: cli.config,
                         listen,
                         ready_file,
+                        watchdog: watchdog.map(|w| (w, watchdog_timeout)),
                     }))
                 })
         }

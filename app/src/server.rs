@@ -14,6 +14,8 @@ pub struct ServeOptions {
     pub listen: Option<String>,
     /// Where to write the bound address once listening (for tests and scripts).
     pub ready_file: Option<PathBuf>,
+    /// The hardware watchdog device to feed while healthy, and its timeout in seconds.
+    pub watchdog: Option<(PathBuf, u32)>,
 }
 
 pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
@@ -47,6 +49,13 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     if let Some(p) = &opts.ready_file {
         write_ready_file(p, bound)?;
     }
+    let watchdog = match &opts.watchdog {
+        Some((dev, secs)) => Some(
+            crate::watchdog::start(dev, *secs, state.clone(), bound)
+                .with_context(|| format!("opening the watchdog {}", dev.display()))?,
+        ),
+        None => None,
+    };
     let app = crate::api::router(state.clone());
     let shutdown_state = state.clone();
     axum::serve(
@@ -65,6 +74,9 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         tracing::warn!(error = %e, "could not store the lifetime write counter");
     }
     drop(index_task); // it idles until the process exits; everything is committed
+    if let Some(w) = watchdog {
+        w.disarm();
+    }
     tracing::info!("stopped");
     Ok(())
 }

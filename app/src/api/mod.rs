@@ -5,6 +5,7 @@ pub mod archives;
 pub mod backups;
 pub mod camera_control;
 pub mod cameras;
+pub mod firmware;
 pub mod health;
 pub mod json;
 pub mod openapi;
@@ -27,6 +28,8 @@ pub fn router(state: AppState) -> Router {
         Router::new()
             .route("/api/stats/system", get(system::stats_system))
             .route("/metrics", get(system::metrics))
+            .route("/api/system/info", get(firmware::info))
+            .route("/api/system/reboot", post(firmware::reboot))
             .route("/api/cameras", get(cameras::list).post(cameras::create))
             .route(
                 "/api/cameras/{id}",

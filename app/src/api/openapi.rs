@@ -2,7 +2,8 @@
 //! `GET /api/openapi.json`. Every implemented endpoint must be listed here.
 
 use crate::api::{
-    archives, backups, camera_control, cameras, health, recordings, settings, storage, system,
+    archives, backups, camera_control, cameras, firmware, health, recordings, settings, storage,
+    system,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -70,6 +71,8 @@ impl Modify for CameraLinks {
         health::readyz,
         system::stats_system,
         system::metrics,
+        firmware::info,
+        firmware::reboot,
         cameras::list,
         cameras::create,
         cameras::get_one,

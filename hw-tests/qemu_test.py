@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+"""Boot-level tests of the MiBee NVR firmware image under QEMU (stdlib only).
+
+Drives the guest over its serial console (stdin/stdout of qemu -nographic)
+and over HTTP through a hostfwd bound to 127.0.0.1 only. The guest network
+is `restrict=on`: it cannot reach the host or anything beyond it.
+
+Tests: boot to the daemon's API, read-only root / writable data with the daemon's
+config and recordings on it, data persistence, a crashed daemon restarted by init without
+a reset, a hung daemon (SIGSTOP) reset by the hardware watchdog it feeds (i6300esb), A/B
+update to a good slot, A/B update to a broken slot with automatic rollback.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+RESULTS = []
+
+
+class Guest:
+    def __init__(self, disk, uboot, port, log, drives=(), hard_timeout=600, raspi3b=None):
+        self.port = port
+        if raspi3b:  # (kernel, dtb, initrd): RPi 3B model, SD card, no NIC/watchdog used
+            k, dtb, initrd = raspi3b
+            # upstream DT gives the PL011 to Bluetooth: console on the mini UART
+            cmd = ["qemu-system-aarch64", "-M", "raspi3b", "-m", "1G",
+                   "-display", "none", "-monitor", "none", "-serial", "null", "-serial", "stdio",
+                   "-kernel", k, "-dtb", dtb, "-initrd", initrd,
+                   "-append", "console=ttyS1,115200 nvr.slot=A nvr.nowatchdog panic=5 quiet",
+                   "-drive", f"file={disk},format=raw,if=sd"]
+            drives = ()
+        else:
+            cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a53",
+                   "-m", "512", "-nographic", "-bios", uboot,
+                   "-drive", f"file={disk},format=raw,if=none,id=d0",
+                   "-device", "virtio-blk-pci,drive=d0"]
+        for i, d in enumerate(drives):
+            cmd += ["-drive", f"file={d},format=raw,if=none,id=u{i},readonly=on",
+                    "-device", f"virtio-blk-pci,drive=u{i}"]
+        if not raspi3b:
+            cmd += ["-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:9090",
+                    "-device", "virtio-net-pci,netdev=n0",
+                    "-device", "i6300esb", "-action", "watchdog=reset"]
+        self.log = open(log, "ab")
+        self.log.write(("\n==== " + " ".join(cmd) + "\n").encode())
+        self.t0 = time.monotonic()
+        self.p = subprocess.Popen(["timeout", str(hard_timeout)] + cmd,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+        self.buf = b""
+        self.pos = 0
+        self.lock = threading.Lock()
+        self.n = 0
+        threading.Thread(target=self._reader, daemon=True).start()
+
+    def _reader(self):
+        while True:
+            b = self.p.stdout.read1(4096)
+            if not b:
+                break
+            self.log.write(b)
+            self.log.flush()
+            with self.lock:
+                self.buf += b
+
+    def expect(self, pattern, timeout):
+        rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.lock:
+                m = rx.search(self.buf, self.pos)
+                if m:
+                    self.pos = m.end()
+                    return m
+            if self.p.poll() is not None:
+                raise RuntimeError(f"qemu exited while waiting for {pattern!r}")
+            time.sleep(0.05)
+        raise TimeoutError(f"timeout ({timeout}s) waiting for {pattern!r}")
+
+    def send(self, s):
+        self.p.stdin.write(s.encode())
+        self.p.stdin.flush()
+
+    def sh(self, cmd, timeout=30):
+        """Run a shell command on the serial console; return (rc, output)."""
+        self.n += 1
+        mark = f"__END{self.n}__"
+        with self.lock:
+            self.pos = len(self.buf)
+        self.send(f"{cmd}; echo {mark}$?\n")
+        m = self.expect(mark + r"(\d+)", timeout)
+        with self.lock:
+            out = self.buf[:m.start()].decode(errors="replace")
+        out = out.rsplit(mark + "$?", 1)[-1]
+        return int(m.group(1)), out
+
+    def http(self, path="/api/system/info", timeout=2):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as r:
+            return json.loads(r.read().decode())
+
+    def wait_http(self, timeout):
+        t = time.monotonic()
+        end = t + timeout
+        while time.monotonic() < end:
+            try:
+                return self.http(), time.monotonic() - t
+            except Exception:
+                time.sleep(0.2)
+        raise TimeoutError("HTTP never answered")
+
+    def wait_shell(self, timeout=30):
+        # the console shell prints its banner once init starts it
+        self.expect(r"built-in shell", timeout)
+        time.sleep(0.5)
+
+    def wait_healthy(self, timeout=40):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            rc, out = self.sh("cat /run/nvr-health 2>/dev/null")
+            if "good" in out:
+                return True
+            time.sleep(1)
+        raise TimeoutError("slot never marked healthy")
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+        self.log.close()
+
+
+def check(name, cond, detail=""):
+    RESULTS.append((name, bool(cond)))
+    print(f"{'PASS' if cond else 'FAIL'} {name} {detail}", flush=True)
+    return cond
+
+
+def run_test(name, fn):
+    t = time.monotonic()
+    try:
+        fn()
+    except Exception as e:  # a crashed test is a failed test
+        check(name, False, f"exception: {e}")
+    print(f"     ({name}: {time.monotonic() - t:.1f}s)", flush=True)
+
+
+def raspi3b_smoke(args):
+    """RPi DTB + SD controller + mmcblk0 partition layout + squashfs/ext4 + app,
+    on QEMU's raspi3b model (no Pi 4 model in QEMU 7.2)."""
+    sd, k, dtb, initrd = args.raspi3b
+    os.makedirs(args.work, exist_ok=True)
+    disk = os.path.join(args.work, "sd.img")
+    shutil.copyfile(sd, disk)
+    size = os.path.getsize(disk)
+    p2 = 1 << (size - 1).bit_length()          # QEMU wants a power-of-two SD card
+    os.truncate(disk, p2)
+    log = os.path.join(args.work, "serial-raspi3b.log")
+    open(log, "w").close()
+    t = time.monotonic()
+    g = Guest(disk, None, 0, log, raspi3b=(k, dtb, initrd))
+
+    def t_smoke():
+        g.wait_shell(120)
+        check("raspi3b_boot_to_shell", True, f"{time.monotonic() - t:.1f}s")
+        g.wait_healthy(60)
+        check("raspi3b_app_healthy_and_marked_good", True)
+        rc, out = g.sh("grep -E ' / | /data ' /proc/mounts; nvr-bootctl status")
+        check("raspi3b_root_ro_from_mmcblk0p5", re.search(r"/dev/mmcblk0p5 / squashfs ro", out), " | ".join(out.split("\r\n")).strip())
+        check("raspi3b_data_rw_mmcblk0p7", re.search(r"/dev/mmcblk0p7 /data ext4 rw", out))
+        check("raspi3b_bootstate_on_mmcblk0p1", "A_left=3" in out)
+
+    run_test("raspi3b", t_smoke)
+    g.stop()
+    npass = sum(1 for _, ok in RESULTS if ok)
+    print(f"{npass} passed, {len(RESULTS) - npass} failed")
+    sys.exit(0 if npass == len(RESULTS) else 1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--image", required=True)
+    ap.add_argument("--uboot", required=True)
+    ap.add_argument("--fixtures", default=None, help="dir with rootfs-v2.squashfs, rootfs-bad.squashfs, bootfs-a.vfat")
+    ap.add_argument("--port", type=int, default=18090)
+    ap.add_argument("--work", default="out/hw-test")
+    ap.add_argument("--raspi3b", nargs=4, metavar=("SDIMG", "KERNEL", "DTB", "INITRD"),
+                    help="only run the Raspberry Pi 3B (QEMU raspi3b) smoke test")
+    args = ap.parse_args()
+    if args.raspi3b:
+        return raspi3b_smoke(args)
+    fx = args.fixtures or os.path.dirname(args.image)
+    os.makedirs(args.work, exist_ok=True)
+    disk = os.path.join(args.work, "disk.img")
+    shutil.copyfile(args.image, disk)       # never modify the built image
+    log = os.path.join(args.work, "serial.log")
+    open(log, "w").close()
+    t_all = time.monotonic()
+    g = Guest(disk, args.uboot, args.port, log)
+
+    def t_boot():
+        r, dt = g.wait_http(120)
+        check("boot_to_http", r.get("slot") == "A" and r.get("board") == "qemu-aarch64-virt",
+              f"{time.monotonic() - g.t0:.1f}s from qemu start, {r}")
+        g.wait_shell()
+
+    def t_ro_rw():
+        rc, out = g.sh("grep -E ' / | /data ' /proc/mounts")
+        check("root_is_readonly_squashfs", re.search(r" / squashfs ro[, ]", out), out.strip().replace("\r\n", " | "))
+        check("data_is_rw_ext4", re.search(r" /data ext4 rw[, ]", out))
+        rc, out = g.sh("touch /etc/should-fail")
+        check("root_write_rejected", rc != 0 and "Read-only" in out, out.strip())
+        rc, out = g.sh("echo recording-1 > /data/rec1.txt && sync && cat /data/rec1.txt")
+        check("data_write_ok", rc == 0 and "recording-1" in out)
+        rc, out = g.sh("ls /data; grep -c cleanup /data/mibee-nvr.toml")
+        check("daemon_defaults_on_data", "mibee-nvr.redb" in out and "recordings" in out, " ".join(out.split()))
+
+    def t_marked_good():
+        g.wait_healthy()
+        rc, out = g.sh("nvr-bootctl status")
+        check("slot_A_marked_good", "A_left=3" in out, out.strip().splitlines()[-1] if out.strip() else "")
+
+    def t_persist():
+        g.send("reboot\n")
+        g.expect(r"U-Boot 20\d\d", 60)
+        g.wait_http(120)
+        g.wait_shell()
+        rc, out = g.sh("cat /data/rec1.txt")
+        check("data_persists_reboot", "recording-1" in out)
+
+    def t_crash_restarts():
+        g.wait_healthy()
+        rc, out = g.sh("cat /sys/class/watchdog/watchdog0/identity /sys/class/watchdog/watchdog0/timeout; ps | grep '[m]ibee-nvr'")
+        check("daemon_feeds_watchdog", "--watchdog /dev/watchdog" in out and "15" in out, " ".join(out.split()))
+        rc, before = g.sh("pidof mibee-nvr")
+        g.send("kill -9 $(pidof mibee-nvr); echo crashed-daemon\n")
+        g.expect(r"crashed-daemon\r?\n", 10)
+        time.sleep(1)
+        r, dt = g.wait_http(30)
+        rc, after = g.sh("pidof mibee-nvr")
+        check("crashed_daemon_restarted_by_init", r.get("slot") == "A" and before.split() != after.split(),
+              f"pid {before.split()} -> {after.split()}, API back {dt + 1:.1f}s after kill -9")
+        time.sleep(25)   # longer than the watchdog timeout: the restarted daemon feeds it
+        with g.lock:
+            reset = b"U-Boot" in g.buf[g.pos:]
+        check("no_reset_after_a_crash", not reset)
+
+    def t_watchdog():
+        t = time.monotonic()
+        g.send("kill -STOP $(pidof mibee-nvr); echo hung-daemon\n")   # hung, not dead: no magic close
+        g.expect(r"hung-daemon\r?\n", 10)
+        g.expect(r"U-Boot 20\d\d", 90)
+        dt = time.monotonic() - t
+        check("hung_daemon_resets_board", True, f"reset {dt:.1f}s after the daemon hung")
+        r, _ = g.wait_http(120)
+        check("back_up_after_watchdog", r.get("slot") == "A")
+        g.wait_shell()
+
+    run_test("boot", t_boot)
+    run_test("ro_rw", t_ro_rw)
+    run_test("marked_good", t_marked_good)
+    run_test("persist", t_persist)
+    run_test("crash", t_crash_restarts)
+    run_test("watchdog", t_watchdog)
+    g.stop()
+
+    # --- OTA: good update A -> B (update media = extra read-only virtio disks)
+    v2 = os.path.join(fx, "rootfs-v2.squashfs")
+    bad = os.path.join(fx, "rootfs-bad.squashfs")
+    bootfs = os.path.join(fx, "bootfs-a.vfat")
+    if os.path.exists(v2) and os.path.exists(bad):
+        g = Guest(disk, args.uboot, args.port, log, drives=[v2, bootfs])
+
+        def t_ota_good():
+            g.wait_http(120)
+            g.wait_shell()
+            g.wait_healthy()
+            rc, out = g.sh("nvr-bootctl install /dev/vdb /dev/vdc", 120)
+            check("ota_install_to_B", rc == 0 and "slot B installed" in out, out.strip().splitlines()[-1])
+            t = time.monotonic()
+            g.send("reboot\n")
+            g.expect(r"nvr-boot: slot B", 60)
+            r, _ = g.wait_http(120)
+            check("ota_boots_B_v2", r.get("slot") == "B" and r.get("firmware_version") == "0.2.0", f"{r} ({time.monotonic() - t:.1f}s reboot-to-HTTP)")
+            g.wait_shell()
+            g.wait_healthy()
+            rc, out = g.sh("nvr-bootctl status")
+            check("ota_B_committed", "B_left=3" in out and "order='B A'" in out, out.strip().splitlines()[-1])
+            g.send("reboot\n")
+            g.expect(r"nvr-boot: slot B", 60)
+            r, _ = g.wait_http(120)
+            check("ota_B_sticks_after_reboot", r.get("slot") == "B")
+            g.wait_shell()
+            g.wait_healthy()   # let mark-good finish before the power cut
+
+        run_test("ota_good", t_ota_good)
+        g.stop()
+
+        g = Guest(disk, args.uboot, args.port, log, drives=[bad, bootfs])
+
+        def t_ota_rollback():
+            g.wait_http(120)
+            g.wait_shell()
+            g.wait_healthy()
+            rc, out = g.sh("nvr-bootctl install /dev/vdb /dev/vdc", 120)
+            check("ota_install_bad_to_A", rc == 0 and "slot A installed" in out, out.strip().splitlines()[-1])
+            t = time.monotonic()
+            g.send("reboot\n")
+            g.expect(r"nvr-boot: slot A", 60)
+            g.expect(r"simulated broken build", 60)
+            g.expect(r"NOT healthy", 60)
+            g.expect(r"nvr-boot: slot B", 90)
+            r, _ = g.wait_http(120)
+            check("rollback_to_B", r.get("slot") == "B" and r.get("firmware_version") == "0.2.0", f"{r} ({time.monotonic() - t:.1f}s from reboot into bad slot to HTTP on B)")
+            g.wait_shell()
+            g.wait_healthy()
+            rc, out = g.sh("nvr-bootctl status")
+            check("bad_slot_A_has_no_tries_left", "A_left=0" in out, out.strip().splitlines()[-1])
+
+        run_test("ota_rollback", t_ota_rollback)
+        g.stop()
+
+    npass = sum(1 for _, ok in RESULTS if ok)
+    nfail = len(RESULTS) - npass
+    print(f"total {time.monotonic() - t_all:.1f}s; serial log: {log}")
+    print(f"{npass} passed, {nfail} failed")
+    sys.exit(1 if nfail else 0)
+
+
+if __name__ == "__main__":
+    main()
