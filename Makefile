@@ -68,6 +68,12 @@ BB_ARM64   ?= out/bb-arm64/bin/busybox
 HOSTBB     ?= $(CURDIR)/out/bb-amd64/bin/busybox
 FW_VERSION ?= 0.1.0
 Q          := out/qemu
+# Update signing: a development key made on first use (release keys stay offline; see
+# design/firmware.md). The image trusts UPDATE_PUB.
+UPDATE_KEY ?= out/update-dev.key
+UPDATE_PUB ?= out/update-dev.pub
+HOST_BIN   := $(CARGO_TARGET_DIR)/debug/mibee-nvr
+export UPDATE_PUB
 export HOSTBB
 APT_NF = -o Dir::Etc::SourceList=$(CURDIR)/out/non-free-firmware.list \
          -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists=$(CURDIR)/out/apt-lists \
@@ -90,7 +96,10 @@ out/.debs:
 app-image: ## The daemon as the image runs it: static aarch64 musl release build
 	$(CARGO) build --release -p mibee-nvr --target $(IMG_TARGET)
 
-image-qemu: debs app-image ## Disk image for QEMU virt (aarch64): out/qemu/disk.img
+$(UPDATE_PUB): | build
+	mkdir -p out && $(HOST_BIN) update-keygen $(UPDATE_KEY) > $@
+
+image-qemu: debs app-image $(UPDATE_PUB) ## Disk image for QEMU virt (aarch64): out/qemu/disk.img
 	rm -rf $(Q)/stage && mkdir -p $(Q)/stage/boot $(Q)/stage/bootfs
 	image/mk-initramfs.sh $(KROOT) $(KVER) $(BB_ARM64) board/qemu-aarch64-virt/initramfs-modules board/qemu-aarch64-virt/overlay/etc/nvr/slots.conf $(Q)/stage/bootfs/initrd.img
 	BOARD=qemu-aarch64-virt FW_VERSION=$(FW_VERSION) image/mk-rootfs.sh $(BB_ARM64) $(APPBIN) $(Q)/stage/rootfs.squashfs overlay/common board/qemu-aarch64-virt/overlay
@@ -99,16 +108,23 @@ image-qemu: debs app-image ## Disk image for QEMU virt (aarch64): out/qemu/disk.
 	mkimage -A arm64 -T script -C none -d board/qemu-aarch64-virt/boot.cmd $(Q)/stage/boot/boot.scr >/dev/null
 	image/mk-disk.sh board/qemu-aarch64-virt $(Q)/stage $(Q)
 
-# OTA fixtures: the same daemon as firmware 0.2.0, and a firmware whose daemon never starts.
+# OTA fixtures, as signed bundles: the same daemon as firmware 0.2.0; a firmware whose
+# daemon never starts (rollback); the 0.2.0 rootfs signed for another board, and signed
+# with another key (both must be refused).
 ota-fixtures: image-qemu
 	BOARD=qemu-aarch64-virt FW_VERSION=0.2.0 image/mk-rootfs.sh $(BB_ARM64) $(APPBIN) $(Q)/rootfs-v2.squashfs overlay/common board/qemu-aarch64-virt/overlay
 	BOARD=qemu-aarch64-virt FW_VERSION=0.3.0-broken image/mk-rootfs.sh $(BB_ARM64) hw-tests/broken-daemon.sh $(Q)/rootfs-bad.squashfs overlay/common board/qemu-aarch64-virt/overlay
+	$(HOST_BIN) update-bundle --key $(UPDATE_KEY) --version 0.2.0 --board qemu-aarch64-virt --rootfs $(Q)/rootfs-v2.squashfs --out $(Q)/update-v2.bundle
+	$(HOST_BIN) update-bundle --key $(UPDATE_KEY) --version 0.3.0-broken --board qemu-aarch64-virt --rootfs $(Q)/rootfs-bad.squashfs --out $(Q)/update-bad.bundle
+	$(HOST_BIN) update-bundle --key $(UPDATE_KEY) --version 0.2.0 --board raspberrypi4-64 --rootfs $(Q)/rootfs-v2.squashfs --out $(Q)/update-wrong-board.bundle
+	$(HOST_BIN) update-keygen out/update-other.key >/dev/null
+	$(HOST_BIN) update-bundle --key out/update-other.key --version 0.2.0 --board qemu-aarch64-virt --rootfs $(Q)/rootfs-v2.squashfs --out $(Q)/update-other-key.bundle
 
 hw-test-qemu: ota-fixtures ## Boot-level tests of the QEMU image (boot, ro root, data, watchdog, A/B, rollback)
 	timeout 1200 python3 hw-tests/qemu_test.py --image $(Q)/disk.img --uboot out/u-boot-qemu/usr/lib/u-boot/qemu_arm64/u-boot.bin
 
 RPI4 := out/rpi4
-image-rpi4: debs app-image ## Raspberry Pi 4/5 SD image from Debian packages (untested on hardware)
+image-rpi4: debs app-image $(UPDATE_PUB) ## Raspberry Pi 4/5 SD image from Debian packages (untested on hardware)
 	rm -rf $(RPI4)/stage && mkdir -p $(RPI4)/stage/boot $(RPI4)/stage/bootfs
 	cp board/raspberrypi4-64/autoboot.txt $(RPI4)/stage/boot/
 	cp out/raspi-firmware/usr/lib/raspi-firmware/start4.elf out/raspi-firmware/usr/lib/raspi-firmware/fixup4.dat $(RPI4)/stage/bootfs/

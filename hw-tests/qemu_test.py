@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 RESULTS = []
@@ -273,21 +274,53 @@ def main():
     run_test("watchdog", t_watchdog)
     g.stop()
 
-    # --- OTA: good update A -> B (update media = extra read-only virtio disks)
-    v2 = os.path.join(fx, "rootfs-v2.squashfs")
-    bad = os.path.join(fx, "rootfs-bad.squashfs")
-    bootfs = os.path.join(fx, "bootfs-a.vfat")
-    if os.path.exists(v2) and os.path.exists(bad):
-        g = Guest(disk, args.uboot, args.port, log, drives=[v2, bootfs])
+    # --- OTA through the API: signed bundles uploaded over HTTP, installed into the
+    # inactive slot, booted once, committed by the health check or rolled back.
+    bundles = {k: os.path.join(fx, f"update-{k}.bundle") for k in ("v2", "bad", "wrong-board", "other-key")}
+    if all(os.path.exists(p) for p in bundles.values()):
+        tampered = os.path.join(args.work, "update-tampered.bundle")
+        data = bytearray(open(bundles["v2"], "rb").read())
+        data[len(data) - 4096] ^= 0x55        # inside the rootfs image, before tar padding
+        open(tampered, "wb").write(data)
+        g = Guest(disk, args.uboot, args.port, log)
 
-        def t_ota_good():
+        def post(path, body=None, timeout=300):
+            req = urllib.request.Request(f"http://127.0.0.1:{args.port}{path}", data=body or b"", method="POST",
+                                         headers={"Content-Type": "application/octet-stream"})
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as r:
+                    return r.status, json.loads(r.read().decode())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read().decode())
+
+        def upload(path):
+            return post("/api/system/update", open(path, "rb").read())
+
+        def t_ota_refusals():
             g.wait_http(120)
             g.wait_shell()
             g.wait_healthy()
-            rc, out = g.sh("nvr-bootctl install /dev/vdb /dev/vdc", 120)
-            check("ota_install_to_B", rc == 0 and "slot B installed" in out, out.strip().splitlines()[-1])
+            rc, before = g.sh("nvr-bootctl status")
+            for name, path, why in [("tampered", tampered, "tampered"),
+                                    ("wrong_board", bundles["wrong-board"], "board"),
+                                    ("unsigned", bundles["other-key"], "not signed")]:
+                code, body = upload(path)
+                check(f"ota_refuses_{name}", code == 400 and body.get("code") == "INVALID_INPUT" and why in body.get("error", ""),
+                      f"{code} {body.get('error')}")
+            rc, after = g.sh("nvr-bootctl status")
+            check("ota_refusals_change_nothing", before.strip().splitlines()[-1] == after.strip().splitlines()[-1],
+                  after.strip().splitlines()[-1])
+            st = g.http("/api/system/update")
+            check("ota_status_reports_failure", st.get("state") == "failed" and "not signed" in st.get("message", ""), str(st))
+
+        def t_ota_good():
             t = time.monotonic()
-            g.send("reboot\n")
+            code, body = upload(bundles["v2"])
+            check("ota_install_to_B", code == 200 and body.get("state") == "installed" and body.get("version") == "0.2.0"
+                  and "slot B installed" in body.get("message", ""), f"{code} {body} ({time.monotonic() - t:.1f}s)")
+            code, _ = post("/api/system/reboot")
+            check("ota_reboot_via_api", code == 200)
+            t = time.monotonic()
             g.expect(r"nvr-boot: slot B", 60)
             r, _ = g.wait_http(120)
             check("ota_boots_B_v2", r.get("slot") == "B" and r.get("firmware_version") == "0.2.0", f"{r} ({time.monotonic() - t:.1f}s reboot-to-HTTP)")
@@ -300,21 +333,13 @@ def main():
             r, _ = g.wait_http(120)
             check("ota_B_sticks_after_reboot", r.get("slot") == "B")
             g.wait_shell()
-            g.wait_healthy()   # let mark-good finish before the power cut
-
-        run_test("ota_good", t_ota_good)
-        g.stop()
-
-        g = Guest(disk, args.uboot, args.port, log, drives=[bad, bootfs])
+            g.wait_healthy()   # let mark-good finish before the next step
 
         def t_ota_rollback():
-            g.wait_http(120)
-            g.wait_shell()
-            g.wait_healthy()
-            rc, out = g.sh("nvr-bootctl install /dev/vdb /dev/vdc", 120)
-            check("ota_install_bad_to_A", rc == 0 and "slot A installed" in out, out.strip().splitlines()[-1])
+            code, body = upload(bundles["bad"])
+            check("ota_install_bad_to_A", code == 200 and "slot A installed" in body.get("message", ""), f"{code} {body}")
             t = time.monotonic()
-            g.send("reboot\n")
+            post("/api/system/reboot")
             g.expect(r"nvr-boot: slot A", 60)
             g.expect(r"simulated broken build", 60)
             g.expect(r"NOT healthy", 60)
@@ -326,8 +351,12 @@ def main():
             rc, out = g.sh("nvr-bootctl status")
             check("bad_slot_A_has_no_tries_left", "A_left=0" in out, out.strip().splitlines()[-1])
 
+        run_test("ota_refusals", t_ota_refusals)
+        run_test("ota_good", t_ota_good)
         run_test("ota_rollback", t_ota_rollback)
         g.stop()
+    else:
+        check("ota_fixtures_present", False, f"missing: {[p for p in bundles.values() if not os.path.exists(p)]}")
 
     npass = sum(1 for _, ok in RESULTS if ok)
     nfail = len(RESULTS) - npass

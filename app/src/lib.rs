@@ -16,4 +16,5 @@ pub mod server;
 pub mod state;
 pub mod storage;
 pub mod sysinfo;
+pub mod update;
 pub mod watchdog;

@@ -62,6 +62,33 @@ enum Command {
     /// Restore a backup archive (daemon stopped; while it runs use the API). The archive
     /// is validated first; a foreign or corrupt one changes nothing.
     Restore { file: PathBuf },
+    /// On the appliance: verify a signed update bundle and install it into the inactive
+    /// slot (the next boot tries it once). Same checks as POST /api/system/update.
+    Update {
+        bundle: PathBuf,
+        /// Reboot into the new slot once installed.
+        #[arg(long)]
+        reboot: bool,
+    },
+    /// Build a signed update bundle from a root filesystem image (and a boot partition).
+    UpdateBundle {
+        /// File holding the hex ed25519 signing key (from update-keygen).
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        version: String,
+        #[arg(long)]
+        board: String,
+        #[arg(long)]
+        rootfs: PathBuf,
+        #[arg(long)]
+        bootfs: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create an update signing key: writes the private key (hex) to KEY and prints the
+    /// public key (hex) that goes into the image as /etc/nvr/update.pub.
+    UpdateKeygen { key: PathBuf },
 }
 
 /// glibc gives every thread its own malloc arena; with per-camera tasks moving between
@@ -121,6 +148,16 @@ fn main() -> ExitCode {
         Command::HashPassword { password } => hash_password(password),
         Command::Backup { output } => backup(&cli.config, output),
         Command::Restore { file } => restore(&cli.config, &file),
+        Command::Update { bundle, reboot } => update(&cli.config, &bundle, reboot),
+        Command::UpdateBundle {
+            key,
+            version,
+            board,
+            rootfs,
+            bootfs,
+            out,
+        } => update_bundle(&key, &version, &board, &rootfs, bootfs.as_deref(), &out),
+        Command::UpdateKeygen { key } => update_keygen(&key),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -214,6 +251,53 @@ fn restore(config: &std::path::Path, file: &std::path::Path) -> anyhow::Result<(
         r.dropped_recordings,
         r.adopted_files
     );
+    Ok(())
+}
+
+fn update(config: &std::path::Path, bundle: &std::path::Path, reboot: bool) -> anyhow::Result<()> {
+    use mibee_nvr::update;
+    let key = std::fs::read_to_string("/etc/nvr/update.pub")
+        .map_err(|e| anyhow::anyhow!("/etc/nvr/update.pub: {e} (not the appliance image?)"))?;
+    let board = std::fs::read_to_string("/etc/nvr/board").unwrap_or_default();
+    let stage = data_dir(config).join("update/staged");
+    let v = update::verify(
+        bundle,
+        &update::parse_public_key(&key)?,
+        board.trim(),
+        &stage,
+    )?;
+    let said = update::install(&v, std::path::Path::new("/usr/sbin/nvr-bootctl"));
+    let _ = std::fs::remove_dir_all(&stage);
+    println!("{} (firmware {})", said?, v.manifest.version);
+    if reboot {
+        std::process::Command::new("/sbin/reboot").status()?;
+    }
+    Ok(())
+}
+
+fn update_bundle(
+    key: &std::path::Path,
+    version: &str,
+    board: &str,
+    rootfs: &std::path::Path,
+    bootfs: Option<&std::path::Path>,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use mibee_nvr::update;
+    let key = update::parse_signing_key(&std::fs::read_to_string(key)?)?;
+    let mut images = vec![("rootfs", rootfs)];
+    if let Some(b) = bootfs {
+        images.push(("bootfs", b));
+    }
+    update::build_bundle(&key, version, board, &images, out)?;
+    println!("{}", out.display());
+    Ok(())
+}
+
+fn update_keygen(key: &std::path::Path) -> anyhow::Result<()> {
+    let (private, public) = mibee_nvr::update::generate_key();
+    mibee_nvr::fsutil::write_atomic(key, format!("{private}\n").as_bytes(), 0o600)?;
+    println!("{public}");
     Ok(())
 }
 

@@ -28,6 +28,8 @@ pub struct Inner {
     lifetime_base: u64,
     /// One restore at a time.
     pub restore_lock: tokio::sync::Mutex<()>,
+    /// The last or current firmware update.
+    pub update: std::sync::Mutex<crate::api::firmware::UpdateStatus>,
     pub auth: AuthState,
     pub metrics: Metrics,
     pub started: Instant,
@@ -73,6 +75,7 @@ impl AppState {
             counters,
             reclaimer,
             restore_lock: tokio::sync::Mutex::new(()),
+            update: Default::default(),
             auth: AuthState::default(),
             metrics: Metrics::new(),
             started: Instant::now(),

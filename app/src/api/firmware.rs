@@ -91,3 +91,187 @@ pub async fn reboot() -> ApiResult<Json<StatusBody>> {
     });
     Ok(StatusBody::new("rebooting"))
 }
+
+/// `GET /api/system/update`: the last or current update.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct UpdateStatus {
+    /// `idle`, `receiving`, `verifying`, `installing`, `installed` (reboot to activate),
+    /// or `failed`.
+    pub state: String,
+    pub bytes_received: u64,
+    /// From Content-Length; null when the client did not send it.
+    pub bytes_total: Option<u64>,
+    /// 0-100 over the whole update (upload, verification, installation).
+    pub progress_percent: u8,
+    /// The firmware version being installed (from the signed manifest).
+    pub version: Option<String>,
+    /// Why it failed, or what the installer said.
+    pub message: String,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UpdateQuery {
+    /// Reboot into the new slot once installed (default false).
+    pub reboot: Option<bool>,
+}
+
+/// Largest bundle accepted.
+pub const MAX_BUNDLE_BYTES: usize = 2 << 30;
+
+fn set_update(app: &AppState, f: impl FnOnce(&mut UpdateStatus)) {
+    f(&mut app.update.lock().expect("update status"));
+}
+
+#[utoipa::path(get, path = "/api/system/update", operation_id = "getSystemUpdate", tag = "system", security(("basic" = [])),
+    responses(
+        (status = 200, body = UpdateStatus),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn update_status(State(app): State<AppState>) -> Json<UpdateStatus> {
+    let mut s = app.update.lock().expect("update status").clone();
+    if s.state.is_empty() {
+        s.state = "idle".into();
+    }
+    Json(s)
+}
+
+#[utoipa::path(post, path = "/api/system/update", operation_id = "postSystemUpdate", tag = "system", security(("basic" = [])),
+    params(UpdateQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A signed update bundle (mibee-nvr update-bundle)"),
+    responses(
+        (status = 200, description = "Installed into the inactive slot; the next boot tries it once", body = UpdateStatus),
+        (status = 400, description = "INVALID_INPUT: unsigned, tampered, wrong board or malformed bundle (nothing changed)", body = ErrorBody),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+        (status = 501, description = "NOT_IMPLEMENTED: not running on the appliance image", body = ErrorBody),
+        (status = 503, description = "UNAVAILABLE: another update is in progress", body = ErrorBody),
+        (status = 507, description = "STORAGE_FULL", body = ErrorBody),
+    ))]
+pub async fn update(
+    State(app): State<AppState>,
+    q: Result<axum::extract::Query<UpdateQuery>, axum::extract::rejection::QueryRejection>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<Json<UpdateStatus>> {
+    let axum::extract::Query(q) = q.map_err(|e| ApiError::invalid(e.body_text()))?;
+    if !on_appliance() {
+        return Err(ApiError::new(
+            ErrorCode::NotImplemented,
+            "firmware updates are only available on the appliance image",
+        ));
+    }
+    {
+        let mut s = app.update.lock().expect("update status");
+        if matches!(s.state.as_str(), "receiving" | "verifying" | "installing") {
+            return Err(ApiError::new(
+                ErrorCode::Unavailable,
+                "another update is in progress",
+            ));
+        }
+        *s = UpdateStatus {
+            state: "receiving".into(),
+            bytes_total: headers
+                .get(axum::http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse().ok()),
+            ..Default::default()
+        };
+    }
+    let result = receive_and_install(&app, body).await;
+    let dir = app.config.data_dir().join("update");
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    match result {
+        Ok(()) => {
+            if q.reboot == Some(true) {
+                let _ = reboot().await?;
+            }
+            Ok(Json(app.update.lock().expect("update status").clone()))
+        }
+        Err(e) => {
+            set_update(&app, |s| {
+                s.state = "failed".into();
+                s.message = e.message.clone();
+            });
+            Err(e)
+        }
+    }
+}
+
+/// Streams the bundle to the data partition, verifies it, installs it.
+async fn receive_and_install(app: &AppState, body: axum::body::Body) -> ApiResult<()> {
+    use futures::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let dir = app.config.data_dir().join("update");
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| ApiError::io("update", &e))?;
+    let bundle = dir.join("bundle.tar");
+    let mut out = tokio::fs::File::create(&bundle)
+        .await
+        .map_err(|e| ApiError::io("update", &e))?;
+    let mut stream = body.into_data_stream();
+    let mut n: u64 = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid(format!("upload: {e}")))?;
+        n += chunk.len() as u64;
+        if n > MAX_BUNDLE_BYTES as u64 {
+            return Err(ApiError::invalid("the bundle is larger than 2 GiB"));
+        }
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| ApiError::io("update", &e))?;
+        set_update(app, |s| {
+            s.bytes_received = n;
+            s.progress_percent = s
+                .bytes_total
+                .filter(|t| *t > 0)
+                .map(|t| (n * 60 / t).min(60) as u8)
+                .unwrap_or(0);
+        });
+    }
+    out.sync_all()
+        .await
+        .map_err(|e| ApiError::io("update", &e))?;
+    set_update(app, |s| {
+        s.state = "verifying".into();
+        s.progress_percent = 60;
+    });
+    let a = app.clone();
+    tokio::task::spawn_blocking(move || -> ApiResult<()> {
+        let root = firmware_root();
+        let key_text = std::fs::read_to_string(root.join("etc/nvr/update.pub"))
+            .map_err(|_| ApiError::internal("this image has no update key"))?;
+        let key = crate::update::parse_public_key(&key_text).map_err(update_error)?;
+        let board = read_fact("etc/nvr/board").unwrap_or_default();
+        let v = crate::update::verify(&bundle, &key, &board, &dir.join("staged"))
+            .map_err(update_error)?;
+        let _ = std::fs::remove_file(&bundle);
+        set_update(&a, |s| {
+            s.state = "installing".into();
+            s.progress_percent = 75;
+            s.version = Some(v.manifest.version.clone());
+        });
+        let said =
+            crate::update::install(&v, &root.join("usr/sbin/nvr-bootctl")).map_err(update_error)?;
+        tracing::info!(version = %v.manifest.version, %said, "firmware update installed");
+        set_update(&a, |s| {
+            s.state = "installed".into();
+            s.progress_percent = 100;
+            s.message = said;
+        });
+        Ok(())
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+fn update_error(e: crate::update::UpdateError) -> ApiError {
+    match e {
+        crate::update::UpdateError::Refused(m) => ApiError::invalid(format!("update refused: {m}")),
+        crate::update::UpdateError::Io(e) => ApiError::io("update", &e),
+        e @ crate::update::UpdateError::Install(_) => ApiError::internal(e),
+    }
+}

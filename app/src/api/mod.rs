@@ -30,6 +30,12 @@ pub fn router(state: AppState) -> Router {
             .route("/metrics", get(system::metrics))
             .route("/api/system/info", get(firmware::info))
             .route("/api/system/reboot", post(firmware::reboot))
+            .route(
+                "/api/system/update",
+                get(firmware::update_status).post(firmware::update).layer(
+                    axum::extract::DefaultBodyLimit::max(firmware::MAX_BUNDLE_BYTES),
+                ),
+            )
             .route("/api/cameras", get(cameras::list).post(cameras::create))
             .route(
                 "/api/cameras/{id}",

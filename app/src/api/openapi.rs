@@ -73,6 +73,8 @@ impl Modify for CameraLinks {
         system::metrics,
         firmware::info,
         firmware::reboot,
+        firmware::update_status,
+        firmware::update,
         cameras::list,
         cameras::create,
         cameras::get_one,
