@@ -23,10 +23,44 @@ import urllib.error
 import urllib.request
 
 RESULTS = []
+CAMERA_IP = "10.0.2.100"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def rfc3339(s):
+    """RFC 3339 with up to 9 fraction digits -> Unix seconds (float)."""
+    import datetime
+    m = re.match(r"(.*T\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-].*)$", s)
+    frac = float(m.group(2) or 0)
+    tz = "+00:00" if m.group(3) == "Z" else m.group(3)
+    return datetime.datetime.fromisoformat(m.group(1) + tz).timestamp() + frac
+
+
+def start_fakecam():
+    """One H.264 camera from the repository's gst-rtsp-server fixture, on 127.0.0.1."""
+    p = subprocess.Popen(["/usr/bin/python3", os.path.join(REPO, "app/tests/fixtures/fakecam.py"),
+                          "--base-port", "0", "--cam", "codec=h264,size=320x240,fps=15,bitrate=300,gop=15"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in p.stdout:
+        if line.startswith("READY "):
+            cam = json.loads(line[6:])["cams"][0]
+            threading.Thread(target=lambda: [None for _ in p.stdout], daemon=True).start()
+            url = cam["url_noauth"]
+            port = int(re.search(r":(\d+)/", url).group(1))
+            return p, port, url.split(f":{port}", 1)[1]
+    raise RuntimeError("fakecam.py did not start")
+
+
+def decodes(mp4):
+    with open("/tmp/hw-rec.mp4", "wb") as f:
+        f.write(mp4)
+    r = subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-i", "/tmp/hw-rec.mp4", "-f", "null", "-"],
+                       capture_output=True, text=True)
+    return r.returncode == 0 and not r.stderr.strip(), r.stderr.strip()[:200]
 
 
 class Guest:
-    def __init__(self, disk, uboot, port, log, drives=(), hard_timeout=600, raspi3b=None):
+    def __init__(self, disk, uboot, port, log, drives=(), hard_timeout=600, raspi3b=None, camera_port=None):
         self.port = port
         if raspi3b:  # (kernel, dtb, initrd): RPi 3B model, SD card, no NIC/watchdog used
             k, dtb, initrd = raspi3b
@@ -46,7 +80,11 @@ class Guest:
             cmd += ["-drive", f"file={d},format=raw,if=none,id=u{i},readonly=on",
                     "-device", f"virtio-blk-pci,drive=u{i}"]
         if not raspi3b:
-            cmd += ["-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:9090",
+            # restrict=on: the guest reaches nothing; hostfwd (API) binds 127.0.0.1 only, and a
+            # guestfwd takes the guest's connections to CAMERA_IP:8554 to the host's fake
+            # camera on 127.0.0.1.
+            fwd = f",guestfwd=tcp:{CAMERA_IP}:8554-cmd:socat - TCP:127.0.0.1:{camera_port}" if camera_port else ""
+            cmd += ["-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:9090{fwd}",
                     "-device", "virtio-net-pci,netdev=n0",
                     "-device", "i6300esb", "-action", "watchdog=reset"]
         self.log = open(log, "ab")
@@ -130,6 +168,19 @@ class Guest:
             time.sleep(1)
         raise TimeoutError("slot never marked healthy")
 
+    def power_cut(self):
+        """SIGKILL the emulator itself (the child of `timeout`): nothing is flushed."""
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    stat = open(f"/proc/{pid}/stat").read()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == self.p.pid:
+                    os.kill(int(pid), 9)
+        self.p.wait(10)
+        self.log.close()
+
     def stop(self):
         if self.p.poll() is None:
             self.p.terminate()
@@ -206,7 +257,8 @@ def main():
     log = os.path.join(args.work, "serial.log")
     open(log, "w").close()
     t_all = time.monotonic()
-    g = Guest(disk, args.uboot, args.port, log)
+    cam_proc, cam_port, cam_path = start_fakecam()
+    g = Guest(disk, args.uboot, args.port, log, camera_port=cam_port)
 
     def t_boot():
         r, dt = g.wait_http(120)
@@ -266,13 +318,79 @@ def main():
         check("back_up_after_watchdog", r.get("slot") == "A")
         g.wait_shell()
 
+    def api(method, path, body=None, timeout=30):
+        req = urllib.request.Request(f"http://127.0.0.1:{args.port}{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                raw = r.read()
+                return r.status, (json.loads(raw) if r.headers.get_content_type() == "application/json" else raw)
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read().decode())
+
+    def recordings():
+        code, body = api("GET", "/api/recordings?camera_id=host-cam&limit=1000")
+        return body["recordings"] if code == 200 else []
+
+    def t_records_camera():
+        code, _ = api("PUT", "/api/settings", {"storage": {"segment_duration": "5s"}})
+        check("guest_settings_accepted", code == 200)
+        code, body = api("POST", "/api/cameras", {"id": "host-cam", "name": "host cam", "protocol": "rtsp",
+                                                  "encoding": "h264", "url": f"rtsp://{CAMERA_IP}:8554{cam_path}"})
+        check("guest_camera_added", code == 201, f"{code} {body}")
+        end = time.monotonic() + 90
+        while len(recordings()) < 2 and time.monotonic() < end:
+            time.sleep(1)
+        recs = recordings()
+        code, mp4 = api("GET", f"/api/recordings/{recs[0]['id']}/download") if recs else (0, b"")
+        ok, err = decodes(mp4) if code == 200 else (False, f"download {code}")
+        check("guest_records_host_camera", len(recs) >= 2 and ok,
+              f"{len(recs)} recordings; newest {recs[0]['duration'] if recs else '-'} s decodes on the host: {ok} {err}")
+
     run_test("boot", t_boot)
     run_test("ro_rw", t_ro_rw)
     run_test("marked_good", t_marked_good)
     run_test("persist", t_persist)
     run_test("crash", t_crash_restarts)
     run_test("watchdog", t_watchdog)
+    run_test("camera", t_records_camera)
     g.stop()
+
+    # --- Power cuts while recording: the emulator is SIGKILLed (nothing flushed), then booted.
+    losses = []
+    for i in range(5):
+        g = Guest(disk, args.uboot, args.port, log, camera_port=cam_port)
+
+        def t_power_cut():
+            g.wait_http(120)
+            booted = time.time()
+            end = time.monotonic() + 60     # recording again, at least one recording of this boot
+            while time.monotonic() < end and not any(rfc3339(r["started_at"]) > booted for r in recordings()):
+                time.sleep(0.5)
+            time.sleep(3 + 1.3 * i)          # cut at varying points of a recording
+            t_cut = time.time()
+            g.power_cut()
+            h = Guest(disk, args.uboot, args.port, log, camera_port=cam_port)
+            try:
+                h.wait_http(120)
+                h.wait_shell()
+                before = [r for r in recordings() if rfc3339(r["started_at"]) < t_cut]
+                last_end = max(rfc3339(r["ended_at"]) for r in before)
+                losses.append(t_cut - last_end)
+                rc, out = h.sh("touch /run/nvr-daemon.hold; kill $(pidof mibee-nvr); sleep 3; "
+                               "mibee-nvr --config /data/mibee-nvr.toml check; rc=$?; rm /run/nvr-daemon.hold; (exit $rc)", 60)
+                h.wait_http(60)              # the daemon is back once the hold is lifted
+                newest = max(before, key=lambda r: rfc3339(r["ended_at"]))
+                code, mp4 = api("GET", f"/api/recordings/{newest['id']}/download")
+                ok, err = decodes(mp4) if code == 200 else (False, f"download {code}")
+                check(f"power_cut_{i + 1}", rc == 0 and "agree with the disk" in out and ok and t_cut - last_end <= 8.0,
+                      f"lost {t_cut - last_end:.1f}s (sync_interval 5s + GOP 1s); check rc={rc}; last recording decodes: {ok} {err}")
+            finally:
+                h.stop()
+
+        run_test(f"power_cut_{i + 1}", t_power_cut)
+    print(f"     power cuts: seconds lost {[round(x, 1) for x in losses]}")
 
     # --- OTA through the API: signed bundles uploaded over HTTP, installed into the
     # inactive slot, booted once, committed by the health check or rolled back.
@@ -282,7 +400,7 @@ def main():
         data = bytearray(open(bundles["v2"], "rb").read())
         data[len(data) - 4096] ^= 0x55        # inside the rootfs image, before tar padding
         open(tampered, "wb").write(data)
-        g = Guest(disk, args.uboot, args.port, log)
+        g = Guest(disk, args.uboot, args.port, log, camera_port=cam_port)
 
         def post(path, body=None, timeout=300):
             req = urllib.request.Request(f"http://127.0.0.1:{args.port}{path}", data=body or b"", method="POST",
@@ -358,6 +476,7 @@ def main():
     else:
         check("ota_fixtures_present", False, f"missing: {[p for p in bundles.values() if not os.path.exists(p)]}")
 
+    cam_proc.kill()
     npass = sum(1 for _, ok in RESULTS if ok)
     nfail = len(RESULTS) - npass
     print(f"total {time.monotonic() - t_all:.1f}s; serial log: {log}")

@@ -25,6 +25,8 @@ APT_PACKAGES=(
   e2fsprogs mount util-linux
   # firmware images and their QEMU tests (make image-qemu hw-test-qemu)
   qemu-system-arm genimage squashfs-tools mtools dosfstools u-boot-tools fakeroot
+  # the guest reaches the host's fake camera through a QEMU guestfwd to 127.0.0.1 (socat)
+  socat
 )
 # The image is assembled from Debian arm64 packages (make debs).
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
