@@ -8,7 +8,8 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/mibee-nvr
 
 .PHONY: all setup run build test unit-test lint fmt schemathesis cross cross-smoke \
         cross-smoke-aarch64 bench clean help debs app-image image-qemu ota-fixtures \
-        hw-test-qemu image-rpi4 hw-test-raspi3b br-cargo-fetch
+        hw-test-qemu image-rpi4 hw-test-raspi3b br-cargo-fetch image-armv7 hw-test-armv7 \
+        app-image-armv7
 
 all: build
 
@@ -48,7 +49,7 @@ cross-smoke-aarch64: ## CI's cross check: aarch64 release build + qemu smoke run
 	$(CARGO) build --release -p mibee-nvr --target aarch64-unknown-linux-gnu
 	./scripts/cross-smoke.sh aarch64-unknown-linux-gnu
 
-test: setup lint unit-test schemathesis cross-smoke-aarch64 hw-test-qemu ## Everything CI runs
+test: setup lint unit-test schemathesis cross-smoke-aarch64 hw-test-qemu hw-test-armv7 ## Everything CI runs
 
 bench: setup ## Benchmarks (ratios against the named peer where the goals name one)
 	./scripts/bench.sh
@@ -79,7 +80,7 @@ APT_NF = -o Dir::Etc::SourceList=$(CURDIR)/out/non-free-firmware.list \
          -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists=$(CURDIR)/out/apt-lists \
          -o Dir::Cache=$(CURDIR)/out/apt-cache
 
-debs: out/.debs ## Kernel, busybox, U-Boot, RPi firmware from Debian (apt only)
+debs: out/.debs out/.debs-armhf ## Kernel, busybox, U-Boot, RPi firmware from Debian (apt only)
 out/.debs:
 	mkdir -p $(DEBS) out/apt-lists/partial out/apt-cache/archives/partial
 	cd $(DEBS) && apt-get download linux-image-$(KVER):arm64 busybox-static:arm64 busybox-static:amd64 u-boot-qemu
@@ -92,6 +93,34 @@ out/.debs:
 	dpkg-deb -x $(DEBS)/u-boot-qemu_*_all.deb out/u-boot-qemu
 	dpkg-deb -x $(DEBS)/raspi-firmware_*_all.deb out/raspi-firmware
 	touch $@
+
+KVER7    ?= 6.1.0-50-armmp
+KROOT7   ?= out/kroot-armhf
+BB_ARMHF ?= out/bb-armhf/bin/busybox
+out/.debs-armhf:
+	mkdir -p $(DEBS)
+	cd $(DEBS) && apt-get download linux-image-$(KVER7):armhf busybox-static:armhf
+	rm -rf $(KROOT7) out/bb-armhf
+	dpkg-deb -x $(DEBS)/linux-image-$(KVER7)_*_armhf.deb $(KROOT7)
+	dpkg-deb -x $(DEBS)/busybox-static_*_armhf.deb out/bb-armhf
+	touch $@
+
+APPBIN7 := $(CARGO_TARGET_DIR)/armv7-unknown-linux-gnueabihf/release/mibee-nvr
+app-image-armv7: ## The armv7 daemon for the image: static glibc release build
+	$(CARGO) build --release -p mibee-nvr --target armv7-unknown-linux-gnueabihf
+
+Q7 := out/qemu-armv7
+image-armv7: debs app-image-armv7 $(UPDATE_PUB) ## armv7 disk image (Pi 3 class) for QEMU virt: out/qemu-armv7/
+	rm -rf $(Q7)/stage && mkdir -p $(Q7)/stage/boot $(Q7)/stage/bootfs
+	image/mk-initramfs.sh $(KROOT7) $(KVER7) $(BB_ARMHF) board/qemu-armv7-virt/initramfs-modules board/qemu-armv7-virt/overlay/etc/nvr/slots.conf $(Q7)/stage/bootfs/initrd.img
+	BOARD=qemu-armv7-virt FW_VERSION=$(FW_VERSION) image/mk-rootfs.sh $(BB_ARMHF) $(APPBIN7) $(Q7)/stage/rootfs.squashfs overlay/common board/qemu-armv7-virt/overlay
+	cp $(KROOT7)/boot/vmlinuz-$(KVER7) $(Q7)/stage/bootfs/zImage
+	cp board/qemu-aarch64-virt/bootstate.txt $(Q7)/stage/boot/
+	image/mk-disk.sh board/qemu-aarch64-virt $(Q7)/stage $(Q7)
+	cp $(Q7)/stage/bootfs/zImage $(Q7)/stage/bootfs/initrd.img $(Q7)/
+
+hw-test-armv7: image-armv7 ## The armv7 image boots under qemu-system-arm and answers the API
+	timeout 300 python3 hw-tests/qemu_test.py --image $(Q7)/disk.img --uboot none --armv7 $(Q7)/zImage $(Q7)/initrd.img
 
 app-image: ## The daemon as the image runs it: static aarch64 musl release build
 	$(CARGO) build --release -p mibee-nvr --target $(IMG_TARGET)

@@ -60,9 +60,20 @@ def decodes(mp4):
 
 
 class Guest:
-    def __init__(self, disk, uboot, port, log, drives=(), hard_timeout=600, raspi3b=None, camera_port=None):
+    def __init__(self, disk, uboot, port, log, drives=(), hard_timeout=600, raspi3b=None, camera_port=None,
+                 armv7=None):
         self.port = port
-        if raspi3b:  # (kernel, dtb, initrd): RPi 3B model, SD card, no NIC/watchdog used
+        if armv7:  # (zImage, initrd): armv7 on virt; highmem=off for the non-LPAE kernel's PCI
+            k, initrd = armv7
+            cmd = ["qemu-system-arm", "-M", "virt,highmem=off", "-cpu", "cortex-a7", "-m", "512",
+                   "-nographic", "-kernel", k, "-initrd", initrd,
+                   "-append", "console=ttyAMA0 nvr.slot=A panic=5 quiet",
+                   "-drive", f"file={disk},format=raw,if=none,id=d0",
+                   "-device", "virtio-blk-pci,drive=d0",
+                   "-netdev", f"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:9090",
+                   "-device", "virtio-net-pci,netdev=n0"]
+            raspi3b = True  # no extra drives, network set above
+        elif raspi3b:  # (kernel, dtb, initrd): RPi 3B model, SD card, no NIC/watchdog used
             k, dtb, initrd = raspi3b
             # upstream DT gives the PL011 to Bluetooth: console on the mini UART
             cmd = ["qemu-system-aarch64", "-M", "raspi3b", "-m", "1G",
@@ -238,6 +249,33 @@ def raspi3b_smoke(args):
     sys.exit(0 if npass == len(RESULTS) else 1)
 
 
+def armv7_smoke(args):
+    """The armv7 image (Pi 3 class) boots under qemu-system-arm and answers the API."""
+    os.makedirs(args.work, exist_ok=True)
+    disk = os.path.join(args.work, "disk-armv7.img")
+    shutil.copyfile(args.image, disk)
+    log = os.path.join(args.work, "serial-armv7.log")
+    open(log, "w").close()
+    g = Guest(disk, None, args.port, log, armv7=tuple(args.armv7))
+
+    def t_smoke():
+        r, _ = g.wait_http(180)
+        check("armv7_boot_to_api", r.get("slot") == "A" and r.get("board") == "qemu-armv7-virt",
+              f"{time.monotonic() - g.t0:.1f}s from qemu start, {r}")
+        g.wait_shell()
+        rc, out = g.sh("grep -E ' / | /data ' /proc/mounts; ls /data; uname -m")
+        check("armv7_root_ro_data_rw", re.search(r" / squashfs ro[, ]", out) and re.search(r" /data ext4 rw[, ]", out)
+              and "mibee-nvr.redb" in out and "armv7" in out, " | ".join(out.split("\r\n")).strip())
+        g.wait_healthy(60)
+        check("armv7_slot_marked_good", True)
+
+    run_test("armv7", t_smoke)
+    g.stop()
+    npass = sum(1 for _, ok in RESULTS if ok)
+    print(f"{npass} passed, {len(RESULTS) - npass} failed")
+    sys.exit(0 if npass == len(RESULTS) else 1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", required=True)
@@ -247,7 +285,11 @@ def main():
     ap.add_argument("--work", default="out/hw-test")
     ap.add_argument("--raspi3b", nargs=4, metavar=("SDIMG", "KERNEL", "DTB", "INITRD"),
                     help="only run the Raspberry Pi 3B (QEMU raspi3b) smoke test")
+    ap.add_argument("--armv7", nargs=2, metavar=("ZIMAGE", "INITRD"),
+                    help="only run the armv7 (qemu-system-arm virt) smoke test")
     args = ap.parse_args()
+    if args.armv7:
+        return armv7_smoke(args)
     if args.raspi3b:
         return raspi3b_smoke(args)
     fx = args.fixtures or os.path.dirname(args.image)

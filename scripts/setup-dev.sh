@@ -28,9 +28,11 @@ APT_PACKAGES=(
   # the guest reaches the host's fake camera through a QEMU guestfwd to 127.0.0.1 (socat)
   socat
 )
-# The image is assembled from Debian arm64 packages (make debs).
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+# The images are assembled from Debian arm64 and armhf packages (make debs).
+if ! dpkg --print-foreign-architectures | grep -qx arm64 \
+   || ! dpkg --print-foreign-architectures | grep -qx armhf; then
   $SUDO dpkg --add-architecture arm64
+  $SUDO dpkg --add-architecture armhf
   $SUDO apt-get update -qq || echo "setup: apt-get update reported an error; continuing"
 fi
 missing=()

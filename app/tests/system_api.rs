@@ -193,3 +193,33 @@ async fn check_verifies_the_database_after_a_run_and_sigterm_is_clean() {
     );
     assert!(stdout.contains("(1 cameras)"), "{stdout}");
 }
+
+#[tokio::test]
+async fn system_info_and_appliance_only_operations_off_the_appliance() {
+    let d = Daemon::start().await;
+    let (s, info) = json(d.get("/api/system/info")).await;
+    assert_eq!(s, 200);
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        info["firmware_version"].is_null() && info["slot"].is_null(),
+        "{info}"
+    );
+    assert!(info["uptime"].as_str().unwrap().ends_with('s'));
+    // A development machine must never be rebooted or flashed by the API.
+    expect_error(d.post("/api/system/reboot"), 501, "NOT_IMPLEMENTED").await;
+    expect_error(
+        d.post("/api/system/update").body(b"bundle".to_vec()),
+        501,
+        "NOT_IMPLEMENTED",
+    )
+    .await;
+    let (s, st) = json(d.get("/api/system/update")).await;
+    assert_eq!((s, st["state"].as_str()), (200, Some("idle")));
+    expect_error(
+        d.post("/api/system/update?reboot=maybe")
+            .body(b"x".to_vec()),
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
+}
