@@ -9,7 +9,7 @@ BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/mibee-nvr
 .PHONY: all setup run build test unit-test lint fmt schemathesis cross cross-smoke \
         cross-smoke-aarch64 bench clean help debs app-image image-qemu ota-fixtures \
         hw-test-qemu image-rpi4 hw-test-raspi3b br-cargo-fetch image-armv7 hw-test-armv7 \
-        app-image-armv7
+        app-image-armv7 image-rpi3
 
 all: build
 
@@ -49,7 +49,8 @@ cross-smoke-aarch64: ## CI's cross check: aarch64 release build + qemu smoke run
 	$(CARGO) build --release -p mibee-nvr --target aarch64-unknown-linux-gnu
 	./scripts/cross-smoke.sh aarch64-unknown-linux-gnu
 
-test: setup lint unit-test schemathesis cross-smoke-aarch64 hw-test-qemu hw-test-armv7 ## Everything CI runs
+test: setup lint unit-test schemathesis cross-smoke-aarch64 hw-test-qemu hw-test-armv7 \
+      image-rpi4 image-rpi3 ## Everything CI runs (the Pi images are built, not booted)
 
 bench: setup ## Benchmarks (ratios against the named peer where the goals name one)
 	./scripts/bench.sh
@@ -99,10 +100,11 @@ KROOT7   ?= out/kroot-armhf
 BB_ARMHF ?= out/bb-armhf/bin/busybox
 out/.debs-armhf:
 	mkdir -p $(DEBS)
-	cd $(DEBS) && apt-get download linux-image-$(KVER7):armhf busybox-static:armhf
-	rm -rf $(KROOT7) out/bb-armhf
+	cd $(DEBS) && apt-get download linux-image-$(KVER7):armhf busybox-static:armhf u-boot-rpi:armhf
+	rm -rf $(KROOT7) out/bb-armhf out/u-boot-rpi-armhf
 	dpkg-deb -x $(DEBS)/linux-image-$(KVER7)_*_armhf.deb $(KROOT7)
 	dpkg-deb -x $(DEBS)/busybox-static_*_armhf.deb out/bb-armhf
+	dpkg-deb -x $(DEBS)/u-boot-rpi_*_armhf.deb out/u-boot-rpi-armhf
 	touch $@
 
 APPBIN7 := $(CARGO_TARGET_DIR)/armv7-unknown-linux-gnueabihf/release/mibee-nvr
@@ -118,6 +120,19 @@ image-armv7: debs app-image-armv7 $(UPDATE_PUB) ## armv7 disk image (Pi 3 class)
 	cp board/qemu-aarch64-virt/bootstate.txt $(Q7)/stage/boot/
 	image/mk-disk.sh board/qemu-aarch64-virt $(Q7)/stage $(Q7)
 	cp $(Q7)/stage/bootfs/zImage $(Q7)/stage/bootfs/initrd.img $(Q7)/
+
+RPI3 := out/rpi3
+image-rpi3: debs app-image-armv7 $(UPDATE_PUB) ## Raspberry Pi 3 SD image (armv7, U-Boot A/B) from Debian packages (untested on hardware)
+	rm -rf $(RPI3)/stage && mkdir -p $(RPI3)/stage/boot $(RPI3)/stage/bootfs
+	cd out/raspi-firmware/usr/lib/raspi-firmware && cp bootcode.bin start.elf fixup.dat $(CURDIR)/$(RPI3)/stage/boot/
+	cp out/u-boot-rpi-armhf/usr/lib/u-boot/rpi_3_32b/u-boot.bin $(RPI3)/stage/boot/
+	cp board/raspberrypi3/config.txt board/raspberrypi3/bootstate.txt $(RPI3)/stage/boot/
+	cp $(KROOT7)/usr/lib/linux-image-$(KVER7)/bcm2837-rpi-3-b.dtb $(RPI3)/stage/boot/
+	mkimage -A arm -T script -C none -d board/raspberrypi3/boot.cmd $(RPI3)/stage/boot/boot.scr >/dev/null
+	cp $(KROOT7)/boot/vmlinuz-$(KVER7) $(RPI3)/stage/bootfs/zImage
+	image/mk-initramfs.sh $(KROOT7) $(KVER7) $(BB_ARMHF) board/raspberrypi-common/initramfs-modules board/raspberrypi-common/overlay/etc/nvr/slots.conf $(RPI3)/stage/bootfs/initrd.img
+	BOARD=raspberrypi3 FW_VERSION=$(FW_VERSION) image/mk-rootfs.sh $(BB_ARMHF) $(APPBIN7) $(RPI3)/stage/rootfs.squashfs overlay/common board/raspberrypi-common/overlay
+	image/mk-disk.sh board/raspberrypi3 $(RPI3)/stage $(RPI3)
 
 hw-test-armv7: image-armv7 ## The armv7 image boots under qemu-system-arm and answers the API
 	timeout 300 python3 hw-tests/qemu_test.py --image $(Q7)/disk.img --uboot none --armv7 $(Q7)/zImage $(Q7)/initrd.img

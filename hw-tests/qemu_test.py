@@ -296,6 +296,7 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     disk = os.path.join(args.work, "disk.img")
     shutil.copyfile(args.image, disk)       # never modify the built image
+    os.truncate(disk, os.path.getsize(disk) + (256 << 20))   # a card larger than the image
     log = os.path.join(args.work, "serial.log")
     open(log, "w").close()
     t_all = time.monotonic()
@@ -318,6 +319,9 @@ def main():
         check("data_write_ok", rc == 0 and "recording-1" in out)
         rc, out = g.sh("ls /data; grep -c cleanup /data/mibee-nvr.toml")
         check("daemon_defaults_on_data", "mibee-nvr.redb" in out and "recordings" in out, " ".join(out.split()))
+        rc, out = g.sh("df -m /data | tail -1")
+        size_mb = int(out.split()[-5]) if len(out.split()) >= 5 else 0
+        check("data_grown_to_the_card", size_mb > 300, f"/data {size_mb} MiB (image 128 MiB, card +256 MiB)")
 
     def t_marked_good():
         g.wait_healthy()

@@ -9,6 +9,7 @@ pub mod db;
 pub mod duration;
 pub mod error;
 pub mod fsutil;
+pub mod grow;
 pub mod ingest;
 pub mod media;
 pub mod metrics;

@@ -86,6 +86,16 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// On the appliance's first boot: grow the data partition (the last logical one) and
+    /// its mounted ext4 to the end of the card.
+    GrowData {
+        #[arg(long)]
+        disk: PathBuf,
+        #[arg(long)]
+        part: u32,
+        #[arg(long, default_value = "/data")]
+        mount: PathBuf,
+    },
     /// Create an update signing key: writes the private key (hex) to KEY and prints the
     /// public key (hex) that goes into the image as /etc/nvr/update.pub.
     UpdateKeygen { key: PathBuf },
@@ -158,6 +168,19 @@ fn main() -> ExitCode {
             out,
         } => update_bundle(&key, &version, &board, &rootfs, bootfs.as_deref(), &out),
         Command::UpdateKeygen { key } => update_keygen(&key),
+        Command::GrowData { disk, part, mount } => {
+            match mibee_nvr::grow::grow(&disk, part, &mount) {
+                Ok(Some(bytes)) => {
+                    println!("data partition grown to {} MiB", bytes >> 20);
+                    Ok(())
+                }
+                Ok(None) => {
+                    println!("data partition already fills the disk");
+                    Ok(())
+                }
+                Err(e) => Err(anyhow::anyhow!("growing {}: {e}", disk.display())),
+            }
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
