@@ -198,10 +198,7 @@ fn check(config: &std::path::Path) -> anyhow::Result<()> {
         config.display(),
         cfg.cameras.len()
     );
-    let data_dir = config
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
+    let data_dir = data_dir(config);
     let db_path = data_dir.join(DB_FILE_NAME);
     if !db_path.exists() {
         println!(
@@ -265,7 +262,7 @@ fn restore(config: &std::path::Path, file: &std::path::Path) -> anyhow::Result<(
     mibee_nvr::fsutil::write_atomic(config, staged.config_text.as_bytes(), 0o600)?;
     let cfg = &staged.config;
     let root = cfg.storage_root(dir);
-    let segment_ns = cfg.storage.segment_duration.as_duration().as_nanos() as i64;
+    let segment_ns = cfg.storage.segment_ns();
     let r = mibee_nvr::storage::orphans::reconcile_after_restore(&db, &root, segment_ns)?;
     println!(
         "restored {} ({} cameras); {} recordings whose video was deleted since were dropped, {} newer media files indexed",

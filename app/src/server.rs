@@ -27,7 +27,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let root = cfg.storage_root(config.data_dir());
     std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
     let root = root.canonicalize().unwrap_or(root);
-    let segment_ns = cfg.storage.segment_duration.as_duration().as_nanos() as i64;
+    let segment_ns = cfg.storage.segment_ns();
     let recovered = crate::storage::recovery::recover(&db, &root, segment_ns)?;
     if recovered > 0 {
         tracing::info!(

@@ -286,18 +286,13 @@ pub fn parse_signing_key(hex_text: &str) -> Result<SigningKey, UpdateError> {
 mod tests {
     use super::*;
 
-    fn setup() -> (tempfile::TempDir, SigningKey, PathBuf) {
+    /// A key, a rootfs image and a bundle of it signed for `qemu-aarch64-virt` (0.2.0).
+    fn setup() -> (tempfile::TempDir, SigningKey, PathBuf, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let (k, _) = generate_key();
         let key = parse_signing_key(&k).unwrap();
         let rootfs = dir.path().join("rootfs.squashfs");
         std::fs::write(&rootfs, vec![7u8; 300_000]).unwrap();
-        (dir, key, rootfs)
-    }
-
-    #[test]
-    fn a_signed_bundle_verifies_and_unpacks() {
-        let (dir, key, rootfs) = setup();
         let b = dir.path().join("u.bundle");
         build_bundle(
             &key,
@@ -307,6 +302,12 @@ mod tests {
             &b,
         )
         .unwrap();
+        (dir, key, rootfs, b)
+    }
+
+    #[test]
+    fn a_signed_bundle_verifies_and_unpacks() {
+        let (dir, key, rootfs, b) = setup();
         let v = verify(
             &b,
             &key.verifying_key(),
@@ -324,16 +325,7 @@ mod tests {
 
     #[test]
     fn refusals_touch_nothing() {
-        let (dir, key, rootfs) = setup();
-        let b = dir.path().join("u.bundle");
-        build_bundle(
-            &key,
-            "0.2.0",
-            "qemu-aarch64-virt",
-            &[("rootfs", &rootfs)],
-            &b,
-        )
-        .unwrap();
+        let (dir, key, _rootfs, b) = setup();
         let stage = dir.path().join("s");
         let pk = key.verifying_key();
         // Wrong board.

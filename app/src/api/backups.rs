@@ -198,13 +198,7 @@ pub async fn restore(
         return Err(e);
     }
     let (db, root) = (app.db.clone(), app.storage_root());
-    let segment_ns = app
-        .config
-        .get()
-        .storage
-        .segment_duration
-        .as_duration()
-        .as_nanos() as i64;
+    let segment_ns = app.config.get().storage.segment_ns();
     let report = tokio::task::spawn_blocking(move || {
         crate::storage::orphans::reconcile_after_restore(&db, &root, segment_ns)
     })

@@ -63,6 +63,13 @@ pub struct StorageConfig {
     pub sync_interval: HumanDuration,
 }
 
+impl StorageConfig {
+    /// `segment_duration` in nanoseconds.
+    pub fn segment_ns(&self) -> i64 {
+        self.segment_duration.as_duration().as_nanos() as i64
+    }
+}
+
 impl Default for StorageConfig {
     fn default() -> Self {
         Self {

@@ -96,6 +96,14 @@ pub fn sweep(db: &Db, root: &Path, segment_ns: i64) -> Result<SweepReport, DbErr
     Ok(report)
 }
 
+/// A fragment (`moof` box) starts at `offset` of `file`.
+fn fragment_at(file: &std::fs::File, offset: u64) -> bool {
+    use std::os::unix::fs::FileExt;
+    let mut head = [0u8; 8];
+    file.read_exact_at(&mut head, offset).is_ok()
+        && matches!(fmp4::box_header(&head), Some((k, _, _)) if &k == b"moof")
+}
+
 /// After a restore: recordings whose bytes are gone (deleted since the backup: their range
 /// was hole-punched or their file removed) leave the index, and files recorded since the
 /// backup are adopted. Blocking.
@@ -104,7 +112,6 @@ pub fn reconcile_after_restore(
     root: &Path,
     segment_ns: i64,
 ) -> Result<SweepReport, DbError> {
-    use std::os::unix::fs::FileExt;
     let files: std::collections::HashMap<u64, FileRow> = db.files()?.into_iter().collect();
     let (recs, _) = db.list_recordings(&Default::default(), 0, u64::MAX)?;
     let mut hollow = Vec::new();
@@ -115,12 +122,7 @@ pub fn reconcile_after_restore(
                 .get(&r.file_id)
                 .and_then(|f| std::fs::File::open(root.join(&f.rel_path)).ok())
         });
-        let mut head = [0u8; 8];
-        let ok = file.as_ref().is_some_and(|f| {
-            f.read_exact_at(&mut head, r.byte_start).is_ok()
-                && matches!(fmp4::box_header(&head), Some((k, _, _)) if &k == b"moof")
-        });
-        if !ok {
+        if !file.as_ref().is_some_and(|f| fragment_at(f, r.byte_start)) {
             hollow.push(*id);
         }
     }
@@ -134,7 +136,6 @@ pub fn reconcile_after_restore(
 /// exists and is long enough for its recordings; every recording starts with a `moof` box
 /// on disk; every media file on disk is known to the index. Returns a summary.
 pub fn verify(db: &Db, root: &Path) -> Result<String, String> {
-    use std::os::unix::fs::FileExt;
     let files = db.files().map_err(|e| e.to_string())?;
     let (recs, _) = db
         .list_recordings(&Default::default(), 0, u64::MAX)
@@ -156,14 +157,13 @@ pub fn verify(db: &Db, root: &Path) -> Result<String, String> {
         };
         let len = file.metadata().map_err(|e| e.to_string())?.len();
         for (id, start, end) in ranges {
-            let mut head = [0u8; 8];
-            if end > len || file.read_exact_at(&mut head, start).is_err() {
+            if end > len {
                 return Err(format!(
                     "recording {id}: beyond the end of {}",
                     path.display()
                 ));
             }
-            if !matches!(fmp4::box_header(&head), Some((k, _, _)) if &k == b"moof") {
+            if !fragment_at(&file, start) {
                 return Err(format!(
                     "recording {id}: no fragment at byte {start} of {}",
                     path.display()

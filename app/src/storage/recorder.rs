@@ -153,14 +153,7 @@ impl Recorder {
         }
         if f.is_key && !self.gop.is_empty() {
             self.flush_gop(f.pts_90k);
-            let seg_ns = self
-                .ctx
-                .config
-                .get()
-                .storage
-                .segment_duration
-                .as_duration()
-                .as_nanos() as i64;
+            let seg_ns = self.ctx.config.get().storage.segment_ns();
             let due = self
                 .rec
                 .as_ref()
@@ -191,18 +184,21 @@ impl Recorder {
     fn flush_gop(&mut self, next_pts_90k: i64) {
         let gop = std::mem::take(&mut self.gop);
         let audio = std::mem::take(&mut self.audio);
-        self.gop_bytes = 0;
+        let gop_bytes = std::mem::take(&mut self.gop_bytes) as u64;
         let (Some(origin_90k), Some(params)) =
             (self.run.as_ref().map(|r| r.origin_90k), self.params.clone())
         else {
             return;
         };
         let first = gop[0].pts_90k - origin_90k;
-        let need_bytes = gop.iter().map(|f| f.data.len() as u64).sum::<u64>()
-            + audio.iter().map(|a| a.data.len() as u64).sum::<u64>()
-            + (64 << 10);
-        let threshold = self.ctx.config.get().cleanup.disk_threshold_percent;
-        if !self.ctx.reclaimer.ensure_space(need_bytes, threshold) {
+        let need_bytes =
+            gop_bytes + audio.iter().map(|a| a.data.len() as u64).sum::<u64>() + (64 << 10);
+        let cfg = self.ctx.config.get();
+        if !self
+            .ctx
+            .reclaimer
+            .ensure_space(need_bytes, cfg.cleanup.disk_threshold_percent)
+        {
             // Nothing left to reclaim: end the run cleanly (what is written stays indexed);
             // the next key frame after space returns starts a new run in a new file.
             self.close_recording(Instant::now());
@@ -255,7 +251,7 @@ impl Recorder {
                 return;
             }
         };
-        let sync = self.ctx.config.get().storage.sync_interval.as_duration();
+        let sync = cfg.storage.sync_interval.as_duration();
         let file = self.file.as_mut().expect("file open");
         let offset = file.len_bytes;
         let parts: Vec<&[u8]> = std::iter::once(header.as_slice())

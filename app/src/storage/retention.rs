@@ -269,7 +269,7 @@ impl Reclaimer {
         report.used_percent_after = u.used_percent();
         report.threshold_unreachable =
             u.used_percent() > cfg.cleanup.disk_threshold_percent as f64 + 0.5;
-        let segment_ns = cfg.storage.segment_duration.as_duration().as_nanos() as i64;
+        let segment_ns = cfg.storage.segment_ns();
         report.orphans = super::orphans::sweep(&self.db, &self.root, segment_ns)?;
         Ok(report)
     }
