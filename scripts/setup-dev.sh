@@ -27,7 +27,12 @@ APT_PACKAGES=(
   qemu-system-arm genimage squashfs-tools mtools dosfstools u-boot-tools fakeroot
   # the guest reaches the host's fake camera through a QEMU guestfwd to 127.0.0.1 (socat)
   socat
+  # live view tests play the streams in headless Chromium (app/tests/browser)
+  chromium
 )
+# Node.js for the browser harnesses (any packaged node >= 18 with npm will do).
+command -v node >/dev/null || APT_PACKAGES+=(nodejs)
+command -v npm >/dev/null || APT_PACKAGES+=(npm)
 # The images are assembled from Debian arm64 and armhf packages (make debs).
 if ! dpkg --print-foreign-architectures | grep -qx arm64 \
    || ! dpkg --print-foreign-architectures | grep -qx armhf; then
@@ -56,5 +61,12 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
   echo "setup: installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+# hls.js and playwright-core for app/tests/browser, pinned by its package-lock.json.
+BROWSER_DIR="$(cd "$(dirname "$0")/.." && pwd)/app/tests/browser"
+if ! cmp -s "$BROWSER_DIR/package-lock.json" "$BROWSER_DIR/node_modules/.installed-lock.json"; then
+  echo "setup: npm ci in $BROWSER_DIR"
+  (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error \
+    && cp package-lock.json node_modules/.installed-lock.json)
 fi
 echo "setup: ok"

@@ -11,6 +11,7 @@ pub mod error;
 pub mod fsutil;
 pub mod grow;
 pub mod ingest;
+pub mod live;
 pub mod media;
 pub mod metrics;
 pub mod server;

@@ -40,6 +40,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let state = AppState::new(std::sync::Arc::new(config), db, root, index);
     state.pipelines.sync(&state.config.get());
     crate::storage::lifecycle::spawn(state.clone());
+    crate::live::spawn_reaper(state.clone());
     let addr = opts.listen.clone().unwrap_or_else(|| cfg.listen_addr());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -68,6 +69,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
         tracing::info!("shutting down: draining requests");
     })
     .await?;
+    state.live.close_all();
     state.pipelines.shutdown().await;
     state.index.flush().await;
     if let Err(e) = state.persist_lifetime_bytes_written() {

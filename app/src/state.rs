@@ -19,6 +19,7 @@ pub struct Inner {
     pub config: Arc<ConfigStore>,
     pub db: Arc<Db>,
     pub pipelines: crate::ingest::manager::Pipelines,
+    pub live: crate::live::Live,
     pub index: crate::storage::index::IndexSender,
     pub counters: Arc<crate::storage::file::WriteCounters>,
     /// Every deletion and the free-space floor (storage/retention.rs).
@@ -71,6 +72,7 @@ impl AppState {
             config,
             db,
             pipelines: crate::ingest::manager::Pipelines::new(ctx),
+            live: Default::default(),
             index,
             counters,
             reclaimer,

@@ -8,6 +8,7 @@ pub mod cameras;
 pub mod firmware;
 pub mod health;
 pub mod json;
+pub mod live;
 pub mod openapi;
 pub mod recordings;
 pub mod settings;
@@ -53,6 +54,8 @@ pub fn router(state: AppState) -> Router {
             )
             .route("/api/cameras/{id}/start", post(camera_control::start))
             .route("/api/cameras/{id}/stop", post(camera_control::stop))
+            .route("/api/cameras/{id}/stream/{*path}", get(live::stream))
+            .route("/api/cameras/{id}/live", get(live::websocket))
             .route("/api/recordings", get(recordings::list))
             .route(
                 "/api/recordings/batch-delete",

@@ -2,8 +2,8 @@
 //! `GET /api/openapi.json`. Every implemented endpoint must be listed here.
 
 use crate::api::{
-    archives, backups, camera_control, cameras, firmware, health, recordings, settings, storage,
-    system,
+    archives, backups, camera_control, cameras, firmware, health, live, recordings, settings,
+    storage, system,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -83,6 +83,8 @@ impl Modify for CameraLinks {
         camera_control::start,
         camera_control::stop,
         camera_control::test_connection,
+        live::stream,
+        live::websocket,
         recordings::list,
         recordings::get_one,
         recordings::delete,

@@ -52,7 +52,7 @@ impl Pipelines {
         let recorder = Recorder::new(cam.id.clone(), self.ctx.clone());
         let sink = super::Sink {
             hub: hub.clone(),
-            recorder,
+            recorder: Some(recorder),
         };
         let ingest = tokio::spawn(supervise(cam.clone(), sink, status.clone(), stop_rx));
         tracing::info!(camera = %cam.id, "pipeline started");

@@ -152,15 +152,18 @@ pub fn backoff(attempt: u32, persistent: bool) -> Duration {
 }
 
 /// Where a session's media goes: the recorder first, inline (one task per camera, no task
-/// hop per frame), then the hub for every other consumer (live view, snapshots).
+/// hop per frame), then the hub for every other consumer (live view, snapshots). A live-only
+/// connection (a camera viewed but not recorded, or its sub-stream) has no recorder.
 pub struct Sink {
     pub hub: std::sync::Arc<Hub>,
-    pub recorder: crate::storage::recorder::Recorder,
+    pub recorder: Option<crate::storage::recorder::Recorder>,
 }
 
 impl Sink {
     pub fn emit(&mut self, ev: crate::media::MediaEvent) {
-        self.recorder.on_event(ev.clone());
+        if let Some(r) = self.recorder.as_mut() {
+            r.on_event(ev.clone());
+        }
         self.hub.publish(ev);
     }
 }
@@ -219,7 +222,9 @@ pub async fn supervise(
             _ = stop.changed() => break,
         }
     }
-    sink.recorder.finish();
+    if let Some(r) = sink.recorder.as_mut() {
+        r.finish();
+    }
     status.set(StatusKind::Stopped, "");
 }
 

@@ -7,7 +7,7 @@ use crate::media::fmp4::{TrackSpec, VIDEO_TIMESCALE};
 use crate::media::{AudioFrame, MediaEvent, StreamParams, VideoFrame, now_wall_ns};
 use futures::StreamExt;
 use retina::client::{Credentials, PlayOptions, Session, SessionOptions, SetupOptions, Transport};
-use retina::codec::{CodecItem, FrameFormat, ParametersRef, VideoParameters};
+use retina::codec::{CodecItem, FrameFormat, ParametersRef, VideoParameters, VideoParametersCodec};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -49,7 +49,7 @@ fn video_spec(vp: &VideoParameters) -> Result<TrackSpec, SessionError> {
 fn params_of(
     session_streams: &[retina::client::Stream],
     video_i: usize,
-    audio: Option<(usize, TrackSpec)>,
+    audio: Option<(usize, TrackSpec, bytes::Bytes)>,
 ) -> Result<Option<StreamParams>, SessionError> {
     let Some(ParametersRef::Video(vp)) = session_streams[video_i].parameters() else {
         return Ok(None);
@@ -62,7 +62,15 @@ fn params_of(
         video: video_spec(vp)?,
         video_codec: vp.rfc6381_codec().to_string(),
         format,
-        audio: audio.map(|(_, s)| s),
+        param_sets: match vp.codec_params() {
+            VideoParametersCodec::H264 { sps, pps } => vec![sps.clone(), pps.clone()],
+            VideoParametersCodec::H265 { vps, sps, pps } => {
+                vec![vps.clone(), sps.clone(), pps.clone()]
+            }
+            _ => Vec::new(),
+        },
+        audio_config: audio.as_ref().map(|(_, _, c)| c.clone()),
+        audio: audio.map(|(_, s, _)| s),
     }))
 }
 
@@ -99,7 +107,7 @@ pub async fn run_session(
         .map_err(|_| SessionError::Timeout("SETUP".into()))?
         .map_err(SessionError::from_retina)?;
     // Audio: AAC only for now (it has an MP4 sample entry); other codecs are skipped.
-    let mut audio: Option<(usize, TrackSpec)> = None;
+    let mut audio: Option<(usize, TrackSpec, bytes::Bytes)> = None;
     let audio_i = session
         .streams()
         .iter()
@@ -113,11 +121,12 @@ pub async fn run_session(
             timescale: ap.clock_rate(),
             video_size: None,
         };
+        let config = bytes::Bytes::copy_from_slice(ap.extra_data());
         if tokio::time::timeout(CONNECT_TIMEOUT, session.setup(ai, setup()))
             .await
             .is_ok_and(|r| r.is_ok())
         {
-            audio = Some((ai, spec));
+            audio = Some((ai, spec, config));
         }
     }
     let playing = tokio::time::timeout(CONNECT_TIMEOUT, session.play(PlayOptions::default()))
@@ -125,7 +134,7 @@ pub async fn run_session(
         .map_err(|_| SessionError::Timeout("PLAY".into()))?
         .map_err(SessionError::from_retina)?;
     let mut demuxed = playing.demuxed().map_err(SessionError::from_retina)?;
-    let audio_i = audio.as_ref().map(|(i, _)| *i);
+    let audio_i = audio.as_ref().map(|(i, _, _)| *i);
     let mut params: Option<Arc<StreamParams>> = None;
     let mut started = false;
     let result = loop {

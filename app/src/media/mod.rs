@@ -1,4 +1,4 @@
-//! Media plumbing shared by ingest, recording and (later) live view: the frame and stream
+//! Media plumbing shared by ingest, recording and live view: the frame and stream
 //! parameter types, the per-camera hub, the fMP4 muxer and the time model.
 
 pub mod fmp4;
@@ -18,6 +18,11 @@ pub struct StreamParams {
     /// `h264` or `h265`.
     pub format: &'static str,
     pub audio: Option<fmp4::TrackSpec>,
+    /// The video parameter sets (VPS,) SPS, PPS as raw NAL units, for in-band use
+    /// (MPEG-TS live segments, decoders).
+    pub param_sets: Vec<Bytes>,
+    /// The AAC AudioSpecificConfig when the audio is AAC (for ADTS framing).
+    pub audio_config: Option<Bytes>,
 }
 
 /// One access unit of video.

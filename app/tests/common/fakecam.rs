@@ -72,3 +72,18 @@ impl Drop for FakeCam {
         let _ = self.child.wait();
     }
 }
+
+impl FakeCam {
+    /// RTSP clients connected to camera `i` now.
+    pub async fn clients(&self, i: usize) -> u64 {
+        let v: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/cams", self.control))
+            .send()
+            .await
+            .expect("fakecam state")
+            .json()
+            .await
+            .expect("fakecam state json");
+        v[i]["clients"].as_u64().expect("clients")
+    }
+}

@@ -1,0 +1,249 @@
+//! Live view over HTTP: `GET /api/cameras/:id/stream/*path` (the HLS playlist, its segments,
+//! parts and init segments, with LL-HLS blocking reloads) and `GET /api/cameras/:id/live`
+//! (fMP4 over WebSocket). Stream paths are checked for traversal before anything else.
+
+use crate::api::json::ApiPath;
+use crate::api::openapi::{ERR_401, ERR_404, ERR_429};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::live::LiveStream;
+use crate::live::playlist::{self, Name};
+use crate::state::AppState;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a cold playlist request waits for the first segment.
+const FIRST_SEGMENT_WAIT: Duration = Duration::from_secs(12);
+/// How long a blocking playlist reload or a hinted part waits.
+const BLOCK_WAIT: Duration = Duration::from_secs(6);
+
+/// `..`, `.`, absolute, backslash, NUL or still-encoded dots: refused before any lookup.
+pub fn check_stream_path(path: &str) -> Result<(), ApiError> {
+    let lower = path.to_ascii_lowercase();
+    let bad = path.starts_with('/')
+        || path.contains('\\')
+        || path.contains('\0')
+        || lower.contains("%2e")
+        || lower.contains("%2f")
+        || lower.contains("%5c")
+        || path.split('/').any(|c| c == ".." || c == ".");
+    if bad {
+        return Err(ApiError::new(
+            ErrorCode::PathTraversal,
+            format!("path traversal attempt in stream path: {path:?}"),
+        ));
+    }
+    Ok(())
+}
+
+fn open(app: &AppState, id: &str) -> ApiResult<Arc<LiveStream>> {
+    let cfg = app.config.get();
+    let cam = cfg
+        .camera(id)
+        .ok_or_else(|| ApiError::camera_not_found(id))?;
+    app.live
+        .open(cam, app.pipelines.hub(id), cfg.live.max_streams)
+}
+
+fn not_found(what: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!("not in the live playlist: {what}"),
+    )
+}
+
+#[utoipa::path(get, path = "/api/cameras/{id}/stream/{path}", operation_id = "cameraStream",
+    tag = "live", security(("basic" = [])),
+    params(("id" = String, Path, description = "Camera id"),
+        ("path" = String, Path, description = "stream.m3u8 (or index.m3u8), then the names it lists")),
+    responses(
+        (status = 200, description = "Playlist (application/vnd.apple.mpegurl) or media", content_type = "application/octet-stream"),
+        (status = 400, description = "PATH_TRAVERSAL, HLS_UNSUPPORTED_CODEC or CAMERA_DISABLED", body = ErrorBody),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 404, description = ERR_404, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+        (status = 503, description = "HLS_MAX_STREAMS, or the camera sends nothing", body = ErrorBody),
+    ))]
+pub async fn stream(
+    State(app): State<AppState>,
+    ApiPath((id, path)): ApiPath<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    check_stream_path(&path)?;
+    let container = app
+        .config
+        .get()
+        .camera(&id)
+        .ok_or_else(|| ApiError::camera_not_found(&id))?
+        .encoding;
+    let container = crate::live::segment::Container::for_format(
+        if container == crate::config::Encoding::H265 {
+            "h265"
+        } else {
+            "h264"
+        },
+    );
+    let name = playlist::parse_name(&path, container).ok_or_else(|| not_found(&path))?;
+    let live = open(&app, &id)?;
+    let shared = live.shared.clone();
+    match name {
+        Name::Playlist => {
+            let ready = shared
+                .wait_for(FIRST_SEGMENT_WAIT, |w| w.complete().next().is_some())
+                .await;
+            if !ready {
+                let why = live
+                    .source_error()
+                    .or_else(|| shared.read(|w| w.ended.clone()))
+                    .unwrap_or_else(|| "the camera sent no video yet".into());
+                return Err(ApiError::new(
+                    ErrorCode::Unavailable,
+                    format!("live stream of {id} not ready: {why}"),
+                ));
+            }
+            if let Some(msn) = query.get("_HLS_msn") {
+                let msn: u64 = msn
+                    .parse()
+                    .map_err(|_| ApiError::invalid("_HLS_msn must be a number"))?;
+                let part: Option<usize> = match query.get("_HLS_part") {
+                    Some(p) => Some(
+                        p.parse()
+                            .map_err(|_| ApiError::invalid("_HLS_part must be a number"))?,
+                    ),
+                    None => None,
+                };
+                let last = shared.read(|w| w.segments.back().map_or(0, |s| s.msn));
+                if msn > last + 2 {
+                    return Err(ApiError::invalid(format!(
+                        "_HLS_msn {msn} is too far ahead of the live edge ({last})"
+                    )));
+                }
+                shared
+                    .wait_for(BLOCK_WAIT, |w| has_part(w, msn, part))
+                    .await;
+            }
+            let body = shared.read(playlist::render);
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "application/vnd.apple.mpegurl"),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                body,
+            )
+                .into_response())
+        }
+        Name::Init(generation) => {
+            let init = shared
+                .read(|w| w.init(generation))
+                .ok_or_else(|| not_found(&path))?;
+            Ok(media("video/mp4", init, "max-age=60"))
+        }
+        Name::Segment(msn) => {
+            let (mime, bytes) = shared
+                .read(|w| {
+                    w.segment(msn)
+                        .filter(|s| s.complete)
+                        .map(|s| (w.container.mime(), s.bytes()))
+                })
+                .ok_or_else(|| not_found(&path))?;
+            Ok(media(mime, bytes, "max-age=30"))
+        }
+        Name::Part(msn, index) => {
+            // A hinted part (the next one) is waited for; anything else must exist.
+            let hinted = shared.read(|w| {
+                w.segments
+                    .back()
+                    .is_some_and(|s| s.msn == msn && !s.complete && s.parts.len() == index)
+            });
+            if hinted {
+                shared
+                    .wait_for(BLOCK_WAIT, |w| has_part(w, msn, Some(index)))
+                    .await;
+            }
+            let (mime, bytes) = shared
+                .read(|w| {
+                    w.segment(msn)
+                        .and_then(|s| s.parts.get(index))
+                        .map(|p| (w.container.mime(), p.data.clone()))
+                })
+                .ok_or_else(|| not_found(&path))?;
+            Ok(media(mime, bytes, "max-age=30"))
+        }
+    }
+}
+
+/// Whether segment `msn` has part `part` (or, without a part, is complete), or is gone past.
+fn has_part(w: &crate::live::segment::Window, msn: u64, part: Option<usize>) -> bool {
+    if w.segments.back().is_some_and(|s| s.msn > msn) {
+        return true;
+    }
+    w.segment(msn).is_some_and(|s| match part {
+        Some(p) => s.parts.len() > p || s.complete,
+        None => s.complete,
+    })
+}
+
+fn media(mime: &'static str, bytes: bytes::Bytes, cache: &'static str) -> Response {
+    (
+        [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, cache)],
+        bytes,
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/api/cameras/{id}/live", operation_id = "cameraLiveWebSocket",
+    tag = "live", security(("basic" = [])),
+    params(("id" = String, Path, description = "Camera id")),
+    responses(
+        (status = 101, description = "WebSocket: a JSON init message, the fMP4 init segment, then one fragment per frame"),
+        (status = 400, description = "HLS_UNSUPPORTED_CODEC or CAMERA_DISABLED", body = ErrorBody),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 404, description = ERR_404, body = ErrorBody),
+        (status = 503, description = "HLS_MAX_STREAMS", body = ErrorBody),
+    ))]
+pub async fn websocket(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    let live = open(&app, &id)?;
+    let ws = ws.map_err(|_| {
+        ApiError::invalid("this endpoint is a WebSocket: send an Upgrade: websocket request")
+    })?;
+    Ok(ws.on_upgrade(move |socket| crate::live::ws::serve(socket, live)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traversal_is_refused() {
+        for bad in [
+            "../x",
+            "../../etc/passwd",
+            "a/../../b",
+            "/etc/passwd",
+            "..",
+            ".",
+            "a\\..\\b",
+            "%2e%2e/x",
+            "%2E%2e%2fetc",
+            "seg\0.ts",
+        ] {
+            assert!(check_stream_path(bad).is_err(), "{bad}");
+        }
+        for ok in [
+            "stream.m3u8",
+            "segment_001.ts",
+            "part_001_2.m4s",
+            "init.mp4",
+        ] {
+            assert!(check_stream_path(ok).is_ok(), "{ok}");
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Live view: per camera one live stream (the HLS window and its segmenter) fed from the
+//! camera's hub: the recording pipeline's when the camera records, else a live-only
+//! connection opened on demand (the sub-stream when `sub_stream_url` is set). Streams that
+//! nobody fetched from for `live.idle_timeout` end, and a live-only connection with them.
+//! At most `live.max_streams` cameras stream at once.
+
+pub mod fps;
+pub mod playlist;
+pub mod segment;
+pub mod segmenter;
+pub mod ts;
+pub mod ws;
+
+use crate::config::{CameraConfig, Encoding};
+use crate::error::{ApiError, ErrorCode};
+use crate::ingest::{Sink, Status, StatusKind};
+use crate::media::hub::Hub;
+use segment::{Container, Window};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// The window and its change signal, shared by the segmenter and the HTTP handlers.
+pub struct LiveShared {
+    pub camera_id: String,
+    window: Mutex<Window>,
+    version: watch::Sender<u64>,
+    last_access: Mutex<Instant>,
+}
+
+impl LiveShared {
+    fn new(camera_id: &str, container: Container) -> Self {
+        Self {
+            camera_id: camera_id.to_string(),
+            window: Mutex::new(Window::new(container)),
+            version: watch::channel(0).0,
+            last_access: Mutex::new(Instant::now()),
+        }
+    }
+
+    pub fn update(&self, f: impl FnOnce(&mut Window)) {
+        f(&mut self.window.lock().expect("live window"));
+        self.version.send_modify(|v| *v += 1);
+    }
+
+    pub fn read<R>(&self, f: impl FnOnce(&Window) -> R) -> R {
+        f(&self.window.lock().expect("live window"))
+    }
+
+    fn end(&self, reason: &str) {
+        self.update(|w| w.ended = Some(reason.to_string()));
+    }
+
+    pub fn touch(&self) {
+        *self.last_access.lock().expect("live access") = Instant::now();
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.last_access.lock().expect("live access").elapsed()
+    }
+
+    /// Waits until `ready` holds for the window (true) or `timeout` passes (false).
+    pub async fn wait_for(&self, timeout: Duration, ready: impl Fn(&Window) -> bool) -> bool {
+        let mut rx = self.version.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.read(&ready) {
+                return true;
+            }
+            if self.read(|w| w.ended.is_some()) {
+                return false;
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                _ => return self.read(&ready),
+            }
+        }
+    }
+}
+
+/// One camera's live stream.
+pub struct LiveStream {
+    pub shared: Arc<LiveShared>,
+    pub hub: Arc<Hub>,
+    cfg: CameraConfig,
+    /// The live-only connection's status and stop switch, when the stream opened one.
+    own_ingest: Option<(Arc<Status>, watch::Sender<bool>)>,
+    segmenter: tokio::task::JoinHandle<()>,
+}
+
+impl LiveStream {
+    pub fn ended(&self) -> bool {
+        self.shared.read(|w| w.ended.is_some())
+    }
+
+    /// Why no media arrives, when the live-only connection reports an error.
+    pub fn source_error(&self) -> Option<String> {
+        let (status, _) = self.own_ingest.as_ref()?;
+        let s = status.snapshot();
+        (matches!(s.kind, StatusKind::Error | StatusKind::Reconnecting) && !s.reason.is_empty())
+            .then_some(s.reason)
+    }
+
+    pub fn owns_connection(&self) -> bool {
+        self.own_ingest.is_some()
+    }
+}
+
+impl Drop for LiveStream {
+    fn drop(&mut self) {
+        if let Some((_, stop)) = &self.own_ingest {
+            let _ = stop.send(true);
+        }
+        self.segmenter.abort();
+    }
+}
+
+#[derive(Default)]
+pub struct Live {
+    streams: Mutex<HashMap<String, Arc<LiveStream>>>,
+}
+
+impl Live {
+    /// The camera's live stream, started when needed.
+    pub fn open(
+        &self,
+        cam: &CameraConfig,
+        recording_hub: Option<Arc<Hub>>,
+        max_streams: u32,
+    ) -> Result<Arc<LiveStream>, ApiError> {
+        if !cam.enabled {
+            return Err(ApiError::new(
+                ErrorCode::CameraDisabled,
+                format!("camera {} is disabled", cam.id),
+            ));
+        }
+        let mut streams = self.streams.lock().expect("live streams");
+        if let Some(s) = streams.get(&cam.id) {
+            if !s.ended() && s.cfg == *cam {
+                s.shared.touch();
+                return Ok(s.clone());
+            }
+            streams.remove(&cam.id);
+        }
+        if streams.len() >= max_streams as usize {
+            return Err(ApiError::new(
+                ErrorCode::HlsMaxStreams,
+                format!(
+                    "{} live streams are open, the limit is {max_streams}",
+                    streams.len()
+                ),
+            ));
+        }
+        let url = if cam.sub_stream_url.is_empty() {
+            cam.url.as_str()
+        } else {
+            cam.sub_stream_url.as_str()
+        };
+        if cam.encoding == Encoding::Mjpeg || !url.to_ascii_lowercase().starts_with("rtsp") {
+            return Err(ApiError::new(
+                ErrorCode::HlsUnsupportedCodec,
+                "live HLS needs an RTSP H.264 or H.265 camera".to_string(),
+            ));
+        }
+        let (hub, own_ingest) = match recording_hub.filter(|_| cam.sub_stream_url.is_empty()) {
+            Some(hub) => (hub, None),
+            None => {
+                let hub = Arc::new(Hub::new());
+                let status = Arc::new(Status::default());
+                let (stop_tx, stop_rx) = watch::channel(false);
+                let mut live_cam = cam.clone();
+                live_cam.url = url.to_string();
+                let sink = Sink {
+                    hub: hub.clone(),
+                    recorder: None,
+                };
+                tokio::spawn(crate::ingest::supervise(
+                    live_cam,
+                    sink,
+                    status.clone(),
+                    stop_rx,
+                ));
+                tracing::info!(camera = %cam.id, "live-only connection opened");
+                (hub, Some((status, stop_tx)))
+            }
+        };
+        let container = Container::for_format(if cam.encoding == Encoding::H265 {
+            "h265"
+        } else {
+            "h264"
+        });
+        let shared = Arc::new(LiveShared::new(&cam.id, container));
+        let (params, gop, rx) = hub.subscribe();
+        let segmenter = tokio::spawn(segmenter::run(
+            shared.clone(),
+            params,
+            gop,
+            rx,
+            cam.hls_max_fps,
+        ));
+        let stream = Arc::new(LiveStream {
+            shared,
+            hub,
+            cfg: cam.clone(),
+            own_ingest,
+            segmenter,
+        });
+        streams.insert(cam.id.clone(), stream.clone());
+        tracing::info!(camera = %cam.id, "live stream started");
+        Ok(stream)
+    }
+
+    /// Ends streams idle for `idle`, ended ones and those whose camera is gone or changed.
+    pub fn reap(&self, idle: Duration, cameras: &[CameraConfig]) -> usize {
+        let mut streams = self.streams.lock().expect("live streams");
+        let before = streams.len();
+        streams.retain(|id, s| {
+            let current = cameras.iter().any(|c| c.id == *id && *c == s.cfg);
+            let keep = current && !s.ended() && s.shared.idle_for() < idle;
+            if !keep {
+                tracing::info!(camera = %id, "live stream ended");
+            }
+            keep
+        });
+        before - streams.len()
+    }
+
+    pub fn active(&self) -> usize {
+        self.streams.lock().expect("live streams").len()
+    }
+
+    pub fn close_all(&self) {
+        self.streams.lock().expect("live streams").clear();
+    }
+}
+
+/// Ends idle live streams once a second.
+pub fn spawn_reaper(state: crate::state::AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let cfg = state.config.get();
+            state
+                .live
+                .reap(cfg.live.idle_timeout.as_duration(), &cfg.cameras);
+        }
+    });
+}
