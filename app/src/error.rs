@@ -35,6 +35,8 @@ pub enum ErrorCode {
     Unavailable,
     /// Beyond the spec: an operation this box cannot do (e.g. reboot off the appliance).
     NotImplemented,
+    /// Beyond the spec: the camera did not answer (or not usefully) within its timeout.
+    CameraUnreachable,
     Internal,
 }
 
@@ -53,6 +55,7 @@ impl ErrorCode {
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             OnvifConnectionFailed | Internal => StatusCode::INTERNAL_SERVER_ERROR,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            CameraUnreachable => StatusCode::BAD_GATEWAY,
         }
     }
 }

@@ -20,6 +20,7 @@ pub struct Inner {
     pub db: Arc<Db>,
     pub pipelines: crate::ingest::manager::Pipelines,
     pub live: crate::live::Live,
+    pub snapshots: crate::live::snapshot::Snapshots,
     pub index: crate::storage::index::IndexSender,
     pub counters: Arc<crate::storage::file::WriteCounters>,
     /// Every deletion and the free-space floor (storage/retention.rs).
@@ -73,6 +74,7 @@ impl AppState {
             db,
             pipelines: crate::ingest::manager::Pipelines::new(ctx),
             live: Default::default(),
+            snapshots: crate::live::snapshot::Snapshots::new(),
             index,
             counters,
             reclaimer,

@@ -195,6 +195,53 @@ fn media(mime: &'static str, bytes: bytes::Bytes, cache: &'static str) -> Respon
         .into_response()
 }
 
+#[utoipa::path(get, path = "/api/cameras/{id}/snapshot", operation_id = "cameraSnapshot",
+    tag = "live", security(("basic" = [])),
+    params(("id" = String, Path, description = "Camera id")),
+    responses(
+        (status = 200, description = "JPEG (Cache-Control: max-age=5; X-Snapshot-Source: snapshot_url or keyframe; X-Snapshot-Stale when the camera failed and a cached copy is served)", content_type = "image/jpeg"),
+        (status = 400, description = "CAMERA_DISABLED or a bad snapshot_url", body = ErrorBody),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 404, description = ERR_404, body = ErrorBody),
+        (status = 501, description = "H.265 camera without snapshot_url", body = ErrorBody),
+        (status = 502, description = "CAMERA_UNREACHABLE: no answer within the timeout", body = ErrorBody),
+        (status = 503, description = "HLS_MAX_STREAMS (a camera not recording needs a live connection)", body = ErrorBody),
+    ))]
+pub async fn snapshot(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let cfg = app.config.get();
+    let cam = cfg
+        .camera(&id)
+        .ok_or_else(|| ApiError::camera_not_found(&id))?
+        .clone();
+    let snap = app
+        .snapshots
+        .get(&cam, async || match app.pipelines.hub(&id) {
+            Some(hub) => Ok(hub),
+            None => Ok(open(&app, &id)?.hub.clone()),
+        })
+        .await?;
+    let mut resp = (
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "max-age=5"),
+        ],
+        snap.jpeg,
+    )
+        .into_response();
+    let h = resp.headers_mut();
+    h.insert("x-snapshot-source", header::HeaderValue::from_static(snap.source));
+    if let Some(why) = snap.stale {
+        h.insert("x-snapshot-stale", header::HeaderValue::from_static("true"));
+        if let Ok(v) = header::HeaderValue::from_str(&format!("110 - \"stale: {}\"", why.replace('"', "'"))) {
+            h.insert(header::WARNING, v);
+        }
+    }
+    Ok(resp)
+}
+
 #[utoipa::path(get, path = "/api/cameras/{id}/live", operation_id = "cameraLiveWebSocket",
     tag = "live", security(("basic" = [])),
     params(("id" = String, Path, description = "Camera id")),

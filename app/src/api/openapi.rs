@@ -85,6 +85,7 @@ impl Modify for CameraLinks {
         camera_control::test_connection,
         live::stream,
         live::websocket,
+        live::snapshot,
         recordings::list,
         recordings::get_one,
         recordings::delete,

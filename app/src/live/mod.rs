@@ -8,6 +8,8 @@ pub mod fps;
 pub mod playlist;
 pub mod segment;
 pub mod segmenter;
+pub mod snapshot;
+pub mod snapshot_fetch;
 pub mod ts;
 pub mod ws;
 

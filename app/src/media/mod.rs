@@ -3,6 +3,7 @@
 
 pub mod fmp4;
 pub mod hub;
+pub mod jpeg;
 pub mod timebase;
 
 use bytes::Bytes;

@@ -1,0 +1,131 @@
+//! Fetching a camera's `snapshot_url`: one GET with the camera's credentials (Basic sent
+//! first; a Digest challenge answered once), a total timeout, a size cap, and a check that
+//! the body is a JPEG. Cameras commonly serve HTTPS with self-signed certificates on the LAN,
+//! so certificates are not verified (the URL is one the owner configured).
+
+use crate::config::CameraConfig;
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+pub const MAX_SNAPSHOT_BYTES: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("the camera did not answer within {}s", FETCH_TIMEOUT.as_secs())]
+    Timeout,
+    #[error("cannot reach the camera: {0}")]
+    Connect(String),
+    #[error("the camera rejected the credentials (HTTP {0})")]
+    Auth(u16),
+    #[error("the camera answered HTTP {0}")]
+    Status(u16),
+    #[error("the snapshot is larger than {} MiB", MAX_SNAPSHOT_BYTES / 1024 / 1024)]
+    TooLarge,
+    #[error("the camera's answer is not a JPEG image")]
+    NotJpeg,
+    #[error("{0}")]
+    Config(String),
+}
+
+fn client() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .danger_accept_invalid_certs(true)
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .user_agent(concat!("mibee-nvr/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("snapshot HTTP client")
+    })
+}
+
+/// The JPEG at the camera's `snapshot_url`.
+pub async fn fetch(cam: &CameraConfig) -> Result<Bytes, FetchError> {
+    crate::ingest::check_camera_host(&cam.snapshot_url)
+        .map_err(|e| FetchError::Config(e.to_string()))?;
+    match tokio::time::timeout(FETCH_TIMEOUT, fetch_inner(cam)).await {
+        Ok(r) => r,
+        Err(_) => Err(FetchError::Timeout),
+    }
+}
+
+async fn fetch_inner(cam: &CameraConfig) -> Result<Bytes, FetchError> {
+    let url = reqwest::Url::parse(&cam.snapshot_url)
+        .map_err(|e| FetchError::Config(format!("bad snapshot_url: {e}")))?;
+    let has_creds = !cam.username.is_empty() || !cam.password.is_empty();
+    let mut req = client().get(url.clone());
+    if has_creds {
+        req = req.basic_auth(&cam.username, Some(&cam.password));
+    }
+    let mut resp = req.send().await.map_err(connect_error)?;
+    if resp.status() == StatusCode::UNAUTHORIZED && has_creds {
+        let challenge = resp
+            .headers()
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.trim_start().to_ascii_lowercase().starts_with("digest"))
+            .map(str::to_string);
+        if let Some(challenge) = challenge {
+            let mut prompt = digest_auth::parse(&challenge)
+                .map_err(|e| FetchError::Config(format!("bad Digest challenge: {e}")))?;
+            let uri = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_string(),
+            };
+            let ctx = digest_auth::AuthContext::new(&cam.username, &cam.password, &uri);
+            let answer = prompt
+                .respond(&ctx)
+                .map_err(|e| FetchError::Config(format!("Digest: {e}")))?;
+            resp = client()
+                .get(url)
+                .header(AUTHORIZATION, answer.to_header_string())
+                .send()
+                .await
+                .map_err(connect_error)?;
+        }
+    }
+    let status = resp.status();
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        return Err(FetchError::Auth(status.as_u16()));
+    }
+    if !status.is_success() {
+        return Err(FetchError::Status(status.as_u16()));
+    }
+    if resp
+        .content_length()
+        .is_some_and(|n| n as usize > MAX_SNAPSHOT_BYTES)
+    {
+        return Err(FetchError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(connect_error)? {
+        if body.len() + chunk.len() > MAX_SNAPSHOT_BYTES {
+            return Err(FetchError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if body.len() < 4 || body[..2] != [0xff, 0xd8] {
+        return Err(FetchError::NotJpeg);
+    }
+    Ok(body.into())
+}
+
+fn connect_error(e: reqwest::Error) -> FetchError {
+    if e.is_timeout() {
+        FetchError::Timeout
+    } else {
+        let mut text = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            text = format!("{text}: {s}");
+            src = s.source();
+        }
+        FetchError::Connect(text)
+    }
+}

@@ -1,0 +1,252 @@
+//! Snapshots through the API: from `snapshot_url` (a local HTTP camera endpoint with Basic
+//! and with Digest), cached for 5 s and served stale when the camera fails; clear errors
+//! within the timeout for slow, unreachable, rejecting and non-JPEG endpoints; and decoded
+//! from the latest H.264 key frame of a real RTSP camera (a JPEG of the camera's size).
+
+mod common;
+use common::fakecam::FakeCam;
+use common::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct SnapServer {
+    child: Child,
+    port: u16,
+    jpeg: Vec<u8>,
+    _dir: tempfile::TempDir,
+}
+
+impl SnapServer {
+    fn start() -> SnapServer {
+        let dir = tempfile::tempdir().unwrap();
+        let jpeg_path = dir.path().join("cam.jpg");
+        let ok = Command::new("ffmpeg")
+            .args(["-v", "error", "-f", "lavfi", "-i", "testsrc=size=352x288"])
+            .args(["-frames:v", "1", "-y"])
+            .arg(&jpeg_path)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/snapshot_server.py");
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(script)
+            .arg("--jpeg")
+            .arg(&jpeg_path)
+            .args(["--user", "viewer", "--password", "s3cret"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().strip_prefix("READY ").unwrap().parse().unwrap();
+        SnapServer {
+            child,
+            port,
+            jpeg: std::fs::read(&jpeg_path).unwrap(),
+            _dir: dir,
+        }
+    }
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+    async fn served(&self, path: &str) -> u64 {
+        let v: Value = reqwest::get(self.url("/stats"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v[path].as_u64().unwrap_or(0)
+    }
+    async fn post(&self, path: &str) {
+        reqwest::Client::new()
+            .post(self.url(path))
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+impl Drop for SnapServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn camera(id: &str, url: &str, encoding: &str, extra: &str) -> String {
+    format!(
+        "[[cameras]]\nid = \"{id}\"\nname = \"{id}\"\nprotocol = \"rtsp\"\nencoding = \"{encoding}\"\nurl = \"{url}\"\n{extra}\n"
+    )
+}
+
+fn snap_cam(id: &str, snapshot_url: &str, password: &str) -> String {
+    // The RTSP address is never used: snapshots come from snapshot_url.
+    camera(
+        id,
+        "rtsp://127.0.0.1:9/none",
+        "h264",
+        &format!(
+            "snapshot_url = \"{snapshot_url}\"\nusername = \"viewer\"\npassword = \"{password}\"\nenabled = false"
+        ),
+    )
+}
+
+/// GET the snapshot: (status, headers, body).
+async fn snapshot(d: &Daemon, id: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let resp = d
+        .get(&format!("/api/cameras/{id}/snapshot"))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.bytes().await.unwrap().to_vec())
+}
+
+fn error_of(status: u16, body: &[u8]) -> (u16, String, String) {
+    let v: Value = serde_json::from_slice(body)
+        .unwrap_or_else(|_| panic!("{status}: not JSON: {}", String::from_utf8_lossy(body)));
+    (
+        status,
+        v["code"].as_str().unwrap().to_string(),
+        v["error"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn snapshot_url_with_basic_and_digest_cached_and_served_stale() {
+    let srv = SnapServer::start();
+    let cams = [
+        snap_cam("basic", &srv.url("/basic.jpg"), "s3cret"),
+        snap_cam("digest", &srv.url("/digest.jpg"), "s3cret"),
+        snap_cam("wrong", &srv.url("/digest.jpg"), "nope"),
+        snap_cam("slow", &srv.url("/slow.jpg"), "s3cret"),
+        snap_cam("html", &srv.url("/notjpeg"), "s3cret"),
+        snap_cam("closed", "http://127.0.0.1:9/snap.jpg", "s3cret"),
+    ];
+    let d = Daemon::start_with_config(Some(&cams.join("\n"))).await;
+
+    for (id, path) in [("basic", "/basic.jpg"), ("digest", "/digest.jpg")] {
+        let (s, h, body) = snapshot(&d, id).await;
+        assert_eq!(s, 200, "{id}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(h["content-type"], "image/jpeg");
+        assert_eq!(h["cache-control"], "max-age=5");
+        assert_eq!(h["x-snapshot-source"], "snapshot_url");
+        assert!(h.get("x-snapshot-stale").is_none());
+        assert_eq!(body, srv.jpeg, "{id}: the camera's image, byte for byte");
+        assert_eq!(srv.served(path).await, 1, "{id}");
+        // Within 5 s the cached copy answers; the camera is not asked again.
+        let (s, _, again) = snapshot(&d, id).await;
+        assert_eq!((s, again == srv.jpeg), (200, true));
+        assert_eq!(srv.served(path).await, 1, "{id}: cached");
+    }
+
+    // Errors, each within the timeout and with a reason.
+    for (id, wants) in [
+        ("wrong", "rejected the credentials"),
+        ("html", "not a JPEG"),
+        ("closed", "cannot reach the camera"),
+        ("slow", "did not answer within 5s"),
+    ] {
+        let t0 = Instant::now();
+        let (s, _, body) = snapshot(&d, id).await;
+        let took = t0.elapsed();
+        let (status, code, msg) = error_of(s, &body);
+        assert_eq!((status, code.as_str()), (502, "CAMERA_UNREACHABLE"), "{id}: {msg}");
+        assert!(msg.contains(wants), "{id}: {msg}");
+        assert!(took < Duration::from_secs(7), "{id} took {took:?}");
+    }
+
+    // The camera goes bad: after the fresh period the last image is served, marked stale.
+    srv.post("/fail").await;
+    tokio::time::sleep(Duration::from_millis(5200)).await;
+    let (s, h, body) = snapshot(&d, "basic").await;
+    assert_eq!(s, 200);
+    assert_eq!(body, srv.jpeg);
+    assert_eq!(h["x-snapshot-stale"], "true");
+    assert!(
+        h["warning"].to_str().unwrap().contains("HTTP 500"),
+        "{:?}",
+        h["warning"]
+    );
+    srv.post("/heal").await;
+    let (s, h, _) = snapshot(&d, "basic").await;
+    assert_eq!(s, 200);
+    assert!(h.get("x-snapshot-stale").is_none(), "fresh again");
+    assert_eq!(srv.served("/basic.jpg").await, 2);
+
+    expect_error(d.get("/api/cameras/nope/snapshot"), 404, "CAMERA_NOT_FOUND").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn snapshot_decodes_the_latest_h264_key_frame() {
+    let cams = FakeCam::start(
+        &[
+            "codec=h264,size=480x272,fps=15,gop=15",
+            "codec=h265,size=320x240,fps=15,gop=15",
+        ],
+        &[],
+    );
+    let d = Daemon::start_with_config(Some(&format!(
+        "{}\n{}",
+        camera("h264", &cams.url(0), "h264", ""),
+        camera("h265", &cams.url(1), "h265", "")
+    )))
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, v) = json(d.get("/api/cameras/h264")).await;
+        if v["status"] == "recording" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "camera recording: {v}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (s, h, jpeg) = snapshot(&d, "h264").await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&jpeg));
+    assert_eq!(h["content-type"], "image/jpeg");
+    assert_eq!(h["cache-control"], "max-age=5");
+    assert_eq!(h["x-snapshot-source"], "keyframe");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("snap.jpg");
+    std::fs::write(&p, &jpeg).unwrap();
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_name,width,height"])
+        .args(["-of", "csv=p=0"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "mjpeg,480,272",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-xerror", "-i"])
+        .arg(&p)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stderr.is_empty(), "JPEG decodes");
+
+    // H.265 without a snapshot URL: a clear answer, not a broken image.
+    let (s, _, body) = snapshot(&d, "h265").await;
+    let (status, code, msg) = error_of(s, &body);
+    assert_eq!((status, code.as_str()), (501, "NOT_IMPLEMENTED"), "{msg}");
+    assert!(msg.contains("snapshot_url"), "{msg}");
+
+    // A stopped camera: a live-only connection gives the key frame.
+    let (s, _) = json(d.post("/api/cameras/h264/stop")).await;
+    assert_eq!(s, 200);
+    tokio::time::sleep(Duration::from_millis(5200)).await;
+    let (s, h, jpeg) = snapshot(&d, "h264").await;
+    assert_eq!(s, 200, "{}", String::from_utf8_lossy(&jpeg));
+    assert_eq!(h["x-snapshot-source"], "keyframe");
+    assert_eq!(&jpeg[..2], &[0xff, 0xd8]);
+}
