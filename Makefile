@@ -60,8 +60,9 @@ clean:
 	rm -rf out
 
 # ---- Firmware, offline path (Debian packages + our overlay; see design/firmware.md) ----
-# Outputs under out/. The image's daemon is the static aarch64 musl build.
-IMG_TARGET := aarch64-unknown-linux-musl
+# Outputs under out/. The image's daemon is the static aarch64 glibc build (the one
+# cross-smoke-aarch64 runs; C/C++ dependencies such as openh264 need the Debian cross g++).
+IMG_TARGET := aarch64-unknown-linux-gnu
 APPBIN     := $(CARGO_TARGET_DIR)/$(IMG_TARGET)/release/mibee-nvr
 DEBS       ?= out/debs
 KVER       ?= 6.1.0-50-arm64
@@ -137,7 +138,7 @@ image-rpi3: debs app-image-armv7 $(UPDATE_PUB) ## Raspberry Pi 3 SD image (armv7
 hw-test-armv7: image-armv7 ## The armv7 image boots under qemu-system-arm and answers the API
 	timeout 300 python3 hw-tests/qemu_test.py --image $(Q7)/disk.img --uboot none --armv7 $(Q7)/zImage $(Q7)/initrd.img
 
-app-image: ## The daemon as the image runs it: static aarch64 musl release build
+app-image: ## The daemon as the image runs it: static aarch64 glibc release build
 	$(CARGO) build --release -p mibee-nvr --target $(IMG_TARGET)
 
 $(UPDATE_PUB): | build

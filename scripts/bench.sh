@@ -4,7 +4,8 @@
 #  1. recording: N fake 1080p ~4 Mbit/s cameras, mibee-nvr vs one ffmpeg per camera
 #     (CPU per stream-hour ratio, RSS, write amplification, files per camera-day);
 #  2. recordings list: pages of 50 with 1,000,000 recordings indexed (p99);
-#  3. auth: verification cache vs argon2 on every request.
+#  3. auth: verification cache vs argon2 on every request;
+#  4. live view: cold start and glass-to-glass vs ffmpeg's HLS muxer (bench_live.py).
 # BENCH_CAMERAS (default 8) and BENCH_SECONDS (default 120) size the recording run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,3 +15,4 @@ BIN="$CARGO_TARGET_DIR/release/mibee-nvr"
 python3 scripts/bench_recording.py "$BIN" "${BENCH_CAMERAS:-8}" "${BENCH_SECONDS:-120}"
 cargo bench -p mibee-nvr --bench recordings_list
 python3 scripts/bench_auth.py "$BIN"
+python3 scripts/bench_live.py "$BIN" "${BENCH_LIVE_SECONDS:-10}"

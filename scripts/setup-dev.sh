@@ -20,6 +20,7 @@ APT_PACKAGES=(
   python3-gi python3-gst-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-x
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  python3-gi-cairo
   ffmpeg
   # app/tests/storage_full.rs fills a real loop-mounted ext4 filesystem (runs as root)
   e2fsprogs mount util-linux
@@ -52,7 +53,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 rustup component add rustfmt clippy >/dev/null
-rustup target add aarch64-unknown-linux-gnu aarch64-unknown-linux-musl armv7-unknown-linux-gnueabihf >/dev/null
+rustup target add aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf >/dev/null
 
 mkdir -p "$MIBEE_CACHE"
 VENV="$MIBEE_CACHE/venv"

@@ -263,6 +263,22 @@ async fn live_only_connections_end_when_idle_and_the_stream_limit_holds() {
         .unwrap()
         .status();
     assert_eq!(s, 200, "the slot is free again");
+    assert_eq!(cams.clients(1).await, 1);
+    // Ended on request: the live-only connection goes with it.
+    let (s, v) = json(d.delete("/api/cameras/two/stream")).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("stopped")), "{v}");
+    wait_for(
+        "stream ended on request",
+        Duration::from_secs(5),
+        async || cams.clients(1).await == 0,
+    )
+    .await;
+    let (s, v) = json(d.delete("/api/cameras/two/stream")).await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (200, Some("not_streaming")),
+        "{v}"
+    );
 
     // A disabled camera has no live view.
     let (s, _) = json(

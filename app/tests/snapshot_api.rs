@@ -29,7 +29,10 @@ impl SnapServer {
             .status()
             .unwrap();
         assert!(ok.success());
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/snapshot_server.py");
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/snapshot_server.py"
+        );
         let mut child = Command::new("/usr/bin/python3")
             .arg(script)
             .arg("--jpeg")
@@ -157,7 +160,11 @@ async fn snapshot_url_with_basic_and_digest_cached_and_served_stale() {
         let (s, _, body) = snapshot(&d, id).await;
         let took = t0.elapsed();
         let (status, code, msg) = error_of(s, &body);
-        assert_eq!((status, code.as_str()), (502, "CAMERA_UNREACHABLE"), "{id}: {msg}");
+        assert_eq!(
+            (status, code.as_str()),
+            (502, "CAMERA_UNREACHABLE"),
+            "{id}: {msg}"
+        );
         assert!(msg.contains(wants), "{id}: {msg}");
         assert!(took < Duration::from_secs(7), "{id} took {took:?}");
     }
@@ -216,7 +223,12 @@ async fn snapshot_decodes_the_latest_h264_key_frame() {
     let p = dir.path().join("snap.jpg");
     std::fs::write(&p, &jpeg).unwrap();
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_name,width,height"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,width,height",
+        ])
         .args(["-of", "csv=p=0"])
         .arg(&p)
         .output()
@@ -233,7 +245,10 @@ async fn snapshot_decodes_the_latest_h264_key_frame() {
         .args(["-f", "null", "-"])
         .output()
         .unwrap();
-    assert!(out.status.success() && out.stderr.is_empty(), "JPEG decodes");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "JPEG decodes"
+    );
 
     // H.265 without a snapshot URL: a clear answer, not a broken image.
     let (s, _, body) = snapshot(&d, "h265").await;

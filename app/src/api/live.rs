@@ -2,7 +2,7 @@
 //! parts and init segments, with LL-HLS blocking reloads) and `GET /api/cameras/:id/live`
 //! (fMP4 over WebSocket). Stream paths are checked for traversal before anything else.
 
-use crate::api::json::ApiPath;
+use crate::api::json::{ApiPath, StatusBody};
 use crate::api::openapi::{ERR_401, ERR_404, ERR_429};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::live::LiveStream;
@@ -195,6 +195,30 @@ fn media(mime: &'static str, bytes: bytes::Bytes, cache: &'static str) -> Respon
         .into_response()
 }
 
+#[utoipa::path(delete, path = "/api/cameras/{id}/stream", operation_id = "stopCameraStream",
+    tag = "live", security(("basic" = [])),
+    params(("id" = String, Path, description = "Camera id")),
+    responses(
+        (status = 200, description = "`stopped` (there was a live stream) or `not_streaming`", body = StatusBody),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 404, description = ERR_404, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn stop_stream(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<axum::Json<StatusBody>> {
+    app.config
+        .get()
+        .camera(&id)
+        .ok_or_else(|| ApiError::camera_not_found(&id))?;
+    Ok(StatusBody::new(if app.live.close(&id) {
+        "stopped"
+    } else {
+        "not_streaming"
+    }))
+}
+
 #[utoipa::path(get, path = "/api/cameras/{id}/snapshot", operation_id = "cameraSnapshot",
     tag = "live", security(("basic" = [])),
     params(("id" = String, Path, description = "Camera id")),
@@ -232,10 +256,15 @@ pub async fn snapshot(
     )
         .into_response();
     let h = resp.headers_mut();
-    h.insert("x-snapshot-source", header::HeaderValue::from_static(snap.source));
+    h.insert(
+        "x-snapshot-source",
+        header::HeaderValue::from_static(snap.source),
+    );
     if let Some(why) = snap.stale {
         h.insert("x-snapshot-stale", header::HeaderValue::from_static("true"));
-        if let Ok(v) = header::HeaderValue::from_str(&format!("110 - \"stale: {}\"", why.replace('"', "'"))) {
+        if let Ok(v) =
+            header::HeaderValue::from_str(&format!("110 - \"stale: {}\"", why.replace('"', "'")))
+        {
             h.insert(header::WARNING, v);
         }
     }

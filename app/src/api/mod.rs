@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
             .route("/api/cameras/{id}/stop", post(camera_control::stop))
             .route("/api/cameras/{id}/stream/{*path}", get(live::stream))
             .route("/api/cameras/{id}/live", get(live::websocket))
+            .route("/api/cameras/{id}/stream", delete(live::stop_stream))
             .route("/api/cameras/{id}/snapshot", get(live::snapshot))
             .route("/api/recordings", get(recordings::list))
             .route(

@@ -86,6 +86,7 @@ impl Modify for CameraLinks {
         live::stream,
         live::websocket,
         live::snapshot,
+        live::stop_stream,
         recordings::list,
         recordings::get_one,
         recordings::delete,

@@ -228,6 +228,15 @@ impl Live {
         before - streams.len()
     }
 
+    /// Ends the camera's live stream now; whether there was one.
+    pub fn close(&self, id: &str) -> bool {
+        self.streams
+            .lock()
+            .expect("live streams")
+            .remove(id)
+            .is_some()
+    }
+
     pub fn active(&self) -> usize {
         self.streams.lock().expect("live streams").len()
     }

@@ -45,6 +45,12 @@ pub struct Snapshots {
     decode: tokio::sync::Semaphore,
 }
 
+impl Default for Snapshots {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Snapshots {
     pub fn new() -> Self {
         Self {
@@ -90,9 +96,10 @@ impl Snapshots {
             });
         }
         let result = if !cam.snapshot_url.is_empty() {
-            self.from_url(cam).await
+            self.fetch_url(cam).await
         } else {
-            self.from_keyframe(cam, hub().await?, cached.as_ref()).await
+            self.decode_keyframe(cam, hub().await?, cached.as_ref())
+                .await
         };
         match (result, cached) {
             (Ok(s), _) => Ok(s),
@@ -108,7 +115,7 @@ impl Snapshots {
         }
     }
 
-    async fn from_url(&self, cam: &CameraConfig) -> Result<Snapshot, ApiError> {
+    async fn fetch_url(&self, cam: &CameraConfig) -> Result<Snapshot, ApiError> {
         let jpeg = snapshot_fetch::fetch(cam).await.map_err(|e| {
             let code = match e {
                 FetchError::Config(_) => ErrorCode::InvalidInput,
@@ -132,7 +139,7 @@ impl Snapshots {
         })
     }
 
-    async fn from_keyframe(
+    async fn decode_keyframe(
         &self,
         cam: &CameraConfig,
         hub: Arc<Hub>,
@@ -154,7 +161,11 @@ impl Snapshots {
             if Instant::now() >= deadline {
                 return Err(ApiError::new(
                     ErrorCode::CameraUnreachable,
-                    format!("snapshot of {}: no key frame from the camera within {}s", cam.id, KEYFRAME_WAIT.as_secs()),
+                    format!(
+                        "snapshot of {}: no key frame from the camera within {}s",
+                        cam.id,
+                        KEYFRAME_WAIT.as_secs()
+                    ),
                 ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -31,10 +31,7 @@ pub fn annex_b(param_sets: &[bytes::Bytes], mp4: &[u8]) -> anyhow::Result<Vec<u8
 pub fn h264_keyframe_to_jpeg(annexb: &[u8]) -> anyhow::Result<(Vec<u8>, u32, u32)> {
     let mut decoder = Decoder::new()?;
     let (w, h, rgb) = {
-        let decoded = match decoder.decode(annexb)? {
-            Some(yuv) => Some(rgb_of(&yuv)),
-            None => None,
-        };
+        let decoded = decoder.decode(annexb)?.map(|yuv| rgb_of(&yuv));
         match decoded {
             Some(d) => d,
             None => {
