@@ -5,81 +5,11 @@
 
 mod common;
 use common::fakecam::FakeCam;
+use common::httpcam::HttpCam;
 use common::*;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct SnapServer {
-    child: Child,
-    port: u16,
-    jpeg: Vec<u8>,
-    _dir: tempfile::TempDir,
-}
-
-impl SnapServer {
-    fn start() -> SnapServer {
-        let dir = tempfile::tempdir().unwrap();
-        let jpeg_path = dir.path().join("cam.jpg");
-        let ok = Command::new("ffmpeg")
-            .args(["-v", "error", "-f", "lavfi", "-i", "testsrc=size=352x288"])
-            .args(["-frames:v", "1", "-y"])
-            .arg(&jpeg_path)
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/snapshot_server.py"
-        );
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(script)
-            .arg("--jpeg")
-            .arg(&jpeg_path)
-            .args(["--user", "viewer", "--password", "s3cret"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line.trim().strip_prefix("READY ").unwrap().parse().unwrap();
-        SnapServer {
-            child,
-            port,
-            jpeg: std::fs::read(&jpeg_path).unwrap(),
-            _dir: dir,
-        }
-    }
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-    async fn served(&self, path: &str) -> u64 {
-        let v: Value = reqwest::get(self.url("/stats"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v[path].as_u64().unwrap_or(0)
-    }
-    async fn post(&self, path: &str) {
-        reqwest::Client::new()
-            .post(self.url(path))
-            .send()
-            .await
-            .unwrap();
-    }
-}
-
-impl Drop for SnapServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn camera(id: &str, url: &str, encoding: &str, extra: &str) -> String {
     format!(
@@ -123,7 +53,7 @@ fn error_of(status: u16, body: &[u8]) -> (u16, String, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn snapshot_url_with_basic_and_digest_cached_and_served_stale() {
-    let srv = SnapServer::start();
+    let srv = HttpCam::start(1, 5.0);
     let cams = [
         snap_cam("basic", &srv.url("/basic.jpg"), "s3cret"),
         snap_cam("digest", &srv.url("/digest.jpg"), "s3cret"),

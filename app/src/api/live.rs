@@ -80,6 +80,18 @@ pub async fn stream(
         .camera(&id)
         .ok_or_else(|| ApiError::camera_not_found(&id))?
         .encoding;
+    if container == crate::config::Encoding::Mjpeg {
+        if path == "stream.mjpeg" {
+            return Ok(mjpeg_stream(open(&app, &id)?));
+        }
+        if playlist::parse_name(&path, crate::live::segment::Container::Ts).is_some() {
+            return Err(ApiError::new(
+                ErrorCode::HlsUnsupportedCodec,
+                format!("camera {id} is MJPEG: its live view is stream/stream.mjpeg"),
+            ));
+        }
+        return Err(not_found(&path));
+    }
     let container = crate::live::segment::Container::for_format(
         if container == crate::config::Encoding::H265 {
             "h265"
@@ -175,6 +187,54 @@ pub async fn stream(
         }
     }
 }
+
+/// `multipart/x-mixed-replace` of the camera's JPEG frames, from the latest one on.
+fn mjpeg_stream(live: Arc<LiveStream>) -> Response {
+    let (_, gop, rx) = live.hub.subscribe();
+    let replay: std::collections::VecDeque<_> = gop.into();
+    let frames = futures::stream::unfold(
+        (replay, rx, live),
+        |(mut replay, mut rx, live)| async move {
+            loop {
+                let ev = match replay.pop_front() {
+                    Some(ev) => ev,
+                    None => match rx.recv().await {
+                        Ok(ev) => ev,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    },
+                };
+                if let crate::media::MediaEvent::Video(f) = ev {
+                    live.shared.touch();
+                    let mut part = format!(
+                    "--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+                    f.data.len()
+                )
+                .into_bytes();
+                    part.extend_from_slice(&f.data);
+                    part.extend_from_slice(b"\r\n");
+                    return Some((
+                        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(part)),
+                        (replay, rx, live),
+                    ));
+                }
+            }
+        },
+    );
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                format!("multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}"),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        axum::body::Body::from_stream(frames),
+    )
+        .into_response()
+}
+
+const MJPEG_BOUNDARY: &str = "mibeeframe";
 
 /// Whether segment `msn` has part `part` (or, without a part, is complete), or is gone past.
 fn has_part(w: &crate::live::segment::Window, msn: u64, part: Option<usize>) -> bool {

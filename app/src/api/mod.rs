@@ -6,6 +6,7 @@ pub mod backups;
 pub mod camera_control;
 pub mod cameras;
 pub mod firmware;
+pub mod frames;
 pub mod health;
 pub mod json;
 pub mod live;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
                 get(recordings::get_one).delete(recordings::delete),
             )
             .route("/api/recordings/{id}/download", get(recordings::download))
+            .route("/api/recordings/{id}/frames", get(frames::list))
             .route(
                 "/api/settings",
                 get(settings::get_settings).put(settings::put_settings),

@@ -2,8 +2,8 @@
 //! `GET /api/openapi.json`. Every implemented endpoint must be listed here.
 
 use crate::api::{
-    archives, backups, camera_control, cameras, firmware, health, live, recordings, settings,
-    storage, system,
+    archives, backups, camera_control, cameras, firmware, frames, health, live, recordings,
+    settings, storage, system,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -87,6 +87,7 @@ impl Modify for CameraLinks {
         live::websocket,
         live::snapshot,
         live::stop_stream,
+        frames::list,
         recordings::list,
         recordings::get_one,
         recordings::delete,

@@ -295,11 +295,20 @@ fn parse_range(h: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
     Ok(Some((start, end)))
 }
 
+/// `download` query: `frame` picks one frame of an MJPEG recording.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DownloadQuery {
+    /// MJPEG only: this frame (0-based) as image/jpeg.
+    pub frame: Option<u64>,
+}
+
 #[utoipa::path(get, path = "/api/recordings/{id}/download", operation_id = "downloadRecording", tag = "recordings",
-    security(("basic" = [])), params(("id" = String, Path, description = "Recording id")),
+    security(("basic" = [])), params(("id" = String, Path, description = "Recording id"), DownloadQuery),
     responses(
         (status = 200, description = "The recording as MP4", content_type = "video/mp4", body = Vec<u8>),
         (status = 206, description = "A byte range of it", content_type = "video/mp4", body = Vec<u8>),
+        (status = 400, description = "frame on a recording that is not MJPEG, or a bad query", body = ErrorBody),
         (status = 401, description = ERR_401, body = ErrorBody),
         (status = 404, description = ERR_404_REC, body = ErrorBody),
         (status = 416, description = "Range not satisfiable"),
@@ -308,8 +317,13 @@ fn parse_range(h: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
 pub async fn download(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    query: Result<Query<DownloadQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    if let Some(frame) = query.frame {
+        return crate::api::frames::download_frame(&app, &id, frame).await;
+    }
     let n = parse_id(&id)?;
     let rec = app.db.recording(n)?.ok_or_else(|| not_found(&id))?;
     let file_row = app

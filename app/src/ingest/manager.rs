@@ -27,13 +27,14 @@ pub struct Pipelines {
     stopped: Mutex<HashSet<String>>,
 }
 
-/// Whether this daemon can record the camera yet (RTSP-based H.264/H.265 only, so far).
+/// Whether this daemon can record the camera: RTSP (H.264, H.265, MJPEG), or HTTP MJPEG
+/// (multipart streams and polled JPEGs).
 pub fn recordable(cam: &CameraConfig) -> bool {
-    matches!(
-        cam.protocol,
-        Protocol::Rtsp | Protocol::Onvif | Protocol::Xiaomi
-    ) && cam.url.to_ascii_lowercase().starts_with("rtsp")
-        && cam.encoding != crate::config::Encoding::Mjpeg
+    let url = cam.url.to_ascii_lowercase();
+    match cam.protocol {
+        Protocol::Rtsp | Protocol::Onvif | Protocol::Xiaomi => url.starts_with("rtsp"),
+        Protocol::Http => url.starts_with("http"),
+    }
 }
 
 impl Pipelines {
@@ -50,10 +51,7 @@ impl Pipelines {
         let status = Arc::new(Status::default());
         let (stop_tx, stop_rx) = watch::channel(false);
         let recorder = Recorder::new(cam.id.clone(), self.ctx.clone());
-        let sink = super::Sink {
-            hub: hub.clone(),
-            recorder: Some(recorder),
-        };
+        let sink = super::Sink::new(hub.clone(), Some(recorder));
         let ingest = tokio::spawn(supervise(cam.clone(), sink, status.clone(), stop_rx));
         tracing::info!(camera = %cam.id, "pipeline started");
         Pipeline {

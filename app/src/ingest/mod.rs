@@ -2,6 +2,8 @@
 //! the camera's hub, reconnects with capped exponential backoff plus jitter, and reports
 //! its status (connecting, recording, reconnecting, error with a reason) and `last_seen`.
 
+pub mod http;
+pub mod http_mjpeg;
 pub mod manager;
 pub mod rtsp;
 
@@ -157,12 +159,31 @@ pub fn backoff(attempt: u32, persistent: bool) -> Duration {
 pub struct Sink {
     pub hub: std::sync::Arc<Hub>,
     pub recorder: Option<crate::storage::recorder::Recorder>,
+    /// MJPEG `sample_interval`: the recorder keeps every Nth frame (viewers get them all).
+    pub record_every: crate::media::mjpeg::Decimator,
 }
 
 impl Sink {
+    pub fn new(
+        hub: std::sync::Arc<Hub>,
+        recorder: Option<crate::storage::recorder::Recorder>,
+    ) -> Self {
+        Self {
+            hub,
+            recorder,
+            record_every: crate::media::mjpeg::Decimator::new(1),
+        }
+    }
+
     pub fn emit(&mut self, ev: crate::media::MediaEvent) {
         if let Some(r) = self.recorder.as_mut() {
-            r.on_event(ev.clone());
+            let keep = match &ev {
+                crate::media::MediaEvent::Video(_) => self.record_every.keep(),
+                _ => true,
+            };
+            if keep {
+                r.on_event(ev.clone());
+            }
         }
         self.hub.publish(ev);
     }
@@ -190,7 +211,16 @@ pub async fn supervise(
         );
         let started = std::time::Instant::now();
         status.attempt();
+        let is_http = cam.url.to_ascii_lowercase().starts_with("http");
+        sink.record_every = crate::media::mjpeg::Decimator::new(
+            if cam.encoding == crate::config::Encoding::Mjpeg {
+                cam.sample_interval
+            } else {
+                1
+            },
+        );
         let result = match check_camera_host(&cam.url) {
+            Ok(()) if is_http => http_mjpeg::run_session(&cam, &mut sink, &status, &mut stop).await,
             Ok(()) => rtsp::run_session(&cam, &mut sink, &status, &mut stop).await,
             Err(e) => Err(e),
         };

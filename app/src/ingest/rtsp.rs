@@ -1,4 +1,5 @@
-//! One RTSP session with retina: DESCRIBE, SETUP (video, and AAC audio when offered), PLAY,
+//! One RTSP session with retina: DESCRIBE, SETUP (H.264, H.265 or MJPEG video, and AAC audio
+//! when offered), PLAY,
 //! then publish every access unit to the hub until the stream ends, stalls or is stopped.
 
 use super::{SessionError, Status};
@@ -56,6 +57,12 @@ fn params_of(
     };
     let format = match session_streams[video_i].encoding_name() {
         "h265" => "h265",
+        "jpeg" => {
+            let (w, h) = vp.pixel_dimensions();
+            return crate::media::mjpeg::params(w, h)
+                .map(Some)
+                .map_err(|e| SessionError::Media(format!("MJPEG sample entry: {e}")));
+        }
         _ => "h264",
     };
     Ok(Some(StreamParams {
@@ -93,9 +100,9 @@ pub async fn run_session(
     let video_i = session
         .streams()
         .iter()
-        .position(|s| s.media() == "video" && matches!(s.encoding_name(), "h264" | "h265"))
+        .position(|s| s.media() == "video" && matches!(s.encoding_name(), "h264" | "h265" | "jpeg"))
         .ok_or_else(|| {
-            SessionError::Media("the camera offers no H.264/H.265 video stream".into())
+            SessionError::Media("the camera offers no H.264, H.265 or MJPEG video stream".into())
         })?;
     let setup = || {
         SetupOptions::default()

@@ -9,7 +9,6 @@ pub mod playlist;
 pub mod segment;
 pub mod segmenter;
 pub mod snapshot;
-pub mod snapshot_fetch;
 pub mod ts;
 pub mod ws;
 
@@ -88,7 +87,7 @@ pub struct LiveStream {
     cfg: CameraConfig,
     /// The live-only connection's status and stop switch, when the stream opened one.
     own_ingest: Option<(Arc<Status>, watch::Sender<bool>)>,
-    segmenter: tokio::task::JoinHandle<()>,
+    segmenter: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl LiveStream {
@@ -114,7 +113,9 @@ impl Drop for LiveStream {
         if let Some((_, stop)) = &self.own_ingest {
             let _ = stop.send(true);
         }
-        self.segmenter.abort();
+        if let Some(s) = &self.segmenter {
+            s.abort();
+        }
     }
 }
 
@@ -159,10 +160,13 @@ impl Live {
         } else {
             cam.sub_stream_url.as_str()
         };
-        if cam.encoding == Encoding::Mjpeg || !url.to_ascii_lowercase().starts_with("rtsp") {
+        let scheme_ok = ["rtsp", "http"]
+            .iter()
+            .any(|s| url.to_ascii_lowercase().starts_with(s));
+        if !scheme_ok || (cam.encoding != Encoding::Mjpeg && !url.starts_with("rtsp")) {
             return Err(ApiError::new(
                 ErrorCode::HlsUnsupportedCodec,
-                "live HLS needs an RTSP H.264 or H.265 camera".to_string(),
+                "live view needs an RTSP camera, or an MJPEG one".to_string(),
             ));
         }
         let (hub, own_ingest) = match recording_hub.filter(|_| cam.sub_stream_url.is_empty()) {
@@ -173,10 +177,7 @@ impl Live {
                 let (stop_tx, stop_rx) = watch::channel(false);
                 let mut live_cam = cam.clone();
                 live_cam.url = url.to_string();
-                let sink = Sink {
-                    hub: hub.clone(),
-                    recorder: None,
-                };
+                let sink = Sink::new(hub.clone(), None);
                 tokio::spawn(crate::ingest::supervise(
                     live_cam,
                     sink,
@@ -193,14 +194,19 @@ impl Live {
             "h264"
         });
         let shared = Arc::new(LiveShared::new(&cam.id, container));
-        let (params, gop, rx) = hub.subscribe();
-        let segmenter = tokio::spawn(segmenter::run(
-            shared.clone(),
-            params,
-            gop,
-            rx,
-            cam.hls_max_fps,
-        ));
+        // MJPEG is viewed as multipart JPEG from the hub: no HLS segmenter.
+        let segmenter = if cam.encoding == Encoding::Mjpeg {
+            None
+        } else {
+            let (params, gop, rx) = hub.subscribe();
+            Some(tokio::spawn(segmenter::run(
+                shared.clone(),
+                params,
+                gop,
+                rx,
+                cam.hls_max_fps,
+            )))
+        };
         let stream = Arc::new(LiveStream {
             shared,
             hub,

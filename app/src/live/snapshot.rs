@@ -5,9 +5,9 @@
 //! served (marked) rather than an error. Decodes run one at a time box-wide, at most once
 //! per key frame per camera: never on the recording path.
 
-use super::snapshot_fetch::{self, FetchError};
 use crate::config::{CameraConfig, Encoding};
 use crate::error::{ApiError, ErrorCode};
+use crate::ingest::http::{self, FetchError};
 use crate::media::MediaEvent;
 use crate::media::hub::Hub;
 use bytes::Bytes;
@@ -116,7 +116,7 @@ impl Snapshots {
     }
 
     async fn fetch_url(&self, cam: &CameraConfig) -> Result<Snapshot, ApiError> {
-        let jpeg = snapshot_fetch::fetch(cam).await.map_err(|e| {
+        let jpeg = http::fetch_snapshot(cam).await.map_err(|e| {
             let code = match e {
                 FetchError::Config(_) => ErrorCode::InvalidInput,
                 _ => ErrorCode::CameraUnreachable,
@@ -170,6 +170,14 @@ impl Snapshots {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
+        if params.format == "mjpeg" {
+            // Every MJPEG frame is a JPEG already.
+            return Ok(Snapshot {
+                jpeg: key.data.clone(),
+                source: "frame",
+                stale: None,
+            });
+        }
         if params.format != "h264" {
             return Err(h265_unsupported(&cam.id));
         }

@@ -328,6 +328,28 @@ pub fn parse_moof(moof_bytes: &[u8], offset: u64, total_len: u64) -> Result<Frag
     })
 }
 
+/// The video samples of a fragment: (offset from the moof's start, size, duration).
+pub fn video_samples(moof_bytes: &[u8]) -> Result<Vec<(u64, u32, u32)>> {
+    let moof = Moof::decode(&mut std::io::Cursor::new(moof_bytes))?;
+    let traf = moof
+        .traf
+        .iter()
+        .find(|t| t.tfhd.track_id == VIDEO_TRACK_ID)
+        .ok_or_else(|| Fmp4Error::Invalid("fragment without video".into()))?;
+    let mut out = Vec::new();
+    for trun in &traf.trun {
+        let mut pos = trun.data_offset.unwrap_or(0).max(0) as u64;
+        if let TrunSamples::Explicit(entries) = &trun.samples {
+            for e in entries {
+                let size = e.size.unwrap_or(0);
+                out.push((pos, size, e.duration.unwrap_or(0)));
+                pos += size as u64;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Rewrites a moof so every track's decode time is shifted down by `shift(track_id)`
 /// (downloads start each track at its recording's start). Keeps data offsets right if the
 /// box changes size.

@@ -4,6 +4,7 @@
 pub mod fmp4;
 pub mod hub;
 pub mod jpeg;
+pub mod mjpeg;
 pub mod timebase;
 
 use bytes::Bytes;
@@ -16,7 +17,7 @@ pub struct StreamParams {
     pub video: fmp4::TrackSpec,
     /// RFC 6381 codec string (`avc1.4D401E`, `hvc1...`), for HLS and logs.
     pub video_codec: String,
-    /// `h264` or `h265`.
+    /// `h264`, `h265` or `mjpeg`.
     pub format: &'static str,
     pub audio: Option<fmp4::TrackSpec>,
     /// The video parameter sets (VPS,) SPS, PPS as raw NAL units, for in-band use

@@ -4,6 +4,7 @@
 
 pub mod download;
 pub mod file;
+pub mod frames;
 pub mod index;
 pub mod lifecycle;
 pub mod orphans;

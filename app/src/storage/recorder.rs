@@ -151,7 +151,10 @@ impl Recorder {
             self.end_run();
             return self.video(f);
         }
-        if f.is_key && !self.gop.is_empty() {
+        // MJPEG frames are all key frames: they are grouped into ~1 s fragments instead.
+        let intra_only = self.params.as_ref().is_some_and(|p| p.format == "mjpeg");
+        let gop_span_90k = self.gop.first().map_or(0, |g| f.pts_90k - g.pts_90k);
+        if f.is_key && !self.gop.is_empty() && (!intra_only || gop_span_90k >= 90_000) {
             self.flush_gop(f.pts_90k);
             let seg_ns = self.ctx.config.get().storage.segment_ns();
             let due = self

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fakecam;
+pub mod httpcam;
 pub mod media;
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,8 @@
-//! Fetching a camera's `snapshot_url`: one GET with the camera's credentials (Basic sent
-//! first; a Digest challenge answered once), a total timeout, a size cap, and a check that
-//! the body is a JPEG. Cameras commonly serve HTTPS with self-signed certificates on the LAN,
-//! so certificates are not verified (the URL is one the owner configured).
+//! HTTP from cameras: a GET with the camera's credentials (Basic sent first; a Digest
+//! challenge answered once), used for MJPEG streams and polled JPEGs, and for `snapshot_url`
+//! (with a total timeout, a size cap and a check that the body is a JPEG). Cameras commonly
+//! serve HTTPS with self-signed certificates on the LAN, so certificates are not verified
+//! (the URL is one the owner configured).
 
 use crate::config::CameraConfig;
 use bytes::Bytes;
@@ -45,18 +46,47 @@ fn client() -> &'static reqwest::Client {
 }
 
 /// The JPEG at the camera's `snapshot_url`.
-pub async fn fetch(cam: &CameraConfig) -> Result<Bytes, FetchError> {
-    crate::ingest::check_camera_host(&cam.snapshot_url)
-        .map_err(|e| FetchError::Config(e.to_string()))?;
-    match tokio::time::timeout(FETCH_TIMEOUT, fetch_inner(cam)).await {
+pub async fn fetch_snapshot(cam: &CameraConfig) -> Result<Bytes, FetchError> {
+    match tokio::time::timeout(FETCH_TIMEOUT, fetch_jpeg(cam, &cam.snapshot_url)).await {
         Ok(r) => r,
         Err(_) => Err(FetchError::Timeout),
     }
 }
 
-async fn fetch_inner(cam: &CameraConfig) -> Result<Bytes, FetchError> {
-    let url = reqwest::Url::parse(&cam.snapshot_url)
-        .map_err(|e| FetchError::Config(format!("bad snapshot_url: {e}")))?;
+/// One JPEG from `url` (no total timeout: callers bound it).
+pub async fn fetch_jpeg(cam: &CameraConfig, url: &str) -> Result<Bytes, FetchError> {
+    read_jpeg(get(cam, url).await?).await
+}
+
+/// A response's body, which must be one JPEG of at most `MAX_SNAPSHOT_BYTES`.
+pub async fn read_jpeg(mut resp: reqwest::Response) -> Result<Bytes, FetchError> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n as usize > MAX_SNAPSHOT_BYTES)
+    {
+        return Err(FetchError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(connect_error)? {
+        if body.len() + chunk.len() > MAX_SNAPSHOT_BYTES {
+            return Err(FetchError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if !is_jpeg(&body) {
+        return Err(FetchError::NotJpeg);
+    }
+    Ok(body.into())
+}
+
+pub fn is_jpeg(data: &[u8]) -> bool {
+    data.len() >= 4 && data[..2] == [0xff, 0xd8]
+}
+
+/// GET `url` with the camera's credentials; a success status or an error.
+pub async fn get(cam: &CameraConfig, url: &str) -> Result<reqwest::Response, FetchError> {
+    crate::ingest::check_camera_host(url).map_err(|e| FetchError::Config(e.to_string()))?;
+    let url = reqwest::Url::parse(url).map_err(|e| FetchError::Config(format!("bad url: {e}")))?;
     let has_creds = !cam.username.is_empty() || !cam.password.is_empty();
     let mut req = client().get(url.clone());
     if has_creds {
@@ -97,26 +127,10 @@ async fn fetch_inner(cam: &CameraConfig) -> Result<Bytes, FetchError> {
     if !status.is_success() {
         return Err(FetchError::Status(status.as_u16()));
     }
-    if resp
-        .content_length()
-        .is_some_and(|n| n as usize > MAX_SNAPSHOT_BYTES)
-    {
-        return Err(FetchError::TooLarge);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(connect_error)? {
-        if body.len() + chunk.len() > MAX_SNAPSHOT_BYTES {
-            return Err(FetchError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    if body.len() < 4 || body[..2] != [0xff, 0xd8] {
-        return Err(FetchError::NotJpeg);
-    }
-    Ok(body.into())
+    Ok(resp)
 }
 
-fn connect_error(e: reqwest::Error) -> FetchError {
+pub fn connect_error(e: reqwest::Error) -> FetchError {
     if e.is_timeout() {
         FetchError::Timeout
     } else {
