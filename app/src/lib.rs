@@ -18,5 +18,6 @@ pub mod server;
 pub mod state;
 pub mod storage;
 pub mod sysinfo;
+pub mod transcode;
 pub mod update;
 pub mod watchdog;

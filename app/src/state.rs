@@ -21,6 +21,7 @@ pub struct Inner {
     pub pipelines: crate::ingest::manager::Pipelines,
     pub live: crate::live::Live,
     pub snapshots: crate::live::snapshot::Snapshots,
+    pub transcoding: tokio::sync::OnceCell<crate::transcode::check::TranscodingCheck>,
     pub index: crate::storage::index::IndexSender,
     pub counters: Arc<crate::storage::file::WriteCounters>,
     /// Every deletion and the free-space floor (storage/retention.rs).
@@ -75,6 +76,7 @@ impl AppState {
             pipelines: crate::ingest::manager::Pipelines::new(ctx),
             live: Default::default(),
             snapshots: crate::live::snapshot::Snapshots::new(),
+            transcoding: tokio::sync::OnceCell::new(),
             index,
             counters,
             reclaimer,

@@ -223,3 +223,65 @@ async fn system_info_and_appliance_only_operations_off_the_appliance() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transcoding_check_measures_a_real_encode_once() {
+    let d = Daemon::start().await;
+    let t0 = std::time::Instant::now();
+    let (s, v) = json(d.get("/api/transcoding/check")).await;
+    let first = t0.elapsed();
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["supported"], true, "{v}");
+    assert_eq!(v["encoders"]["h264"], "openh264");
+    assert_eq!(v["h264_encoder_type"], "software");
+    assert_eq!(v["h265_encoder_type"], "none");
+    let b = &v["benchmark"];
+    assert_eq!(
+        (b["width"].as_u64(), b["height"].as_u64()),
+        (Some(1280), Some(720))
+    );
+    let frames = b["frames"].as_f64().unwrap();
+    let secs = b["seconds"].as_f64().unwrap();
+    assert!(frames >= 1.0 && secs > 0.0 && secs <= 2.5, "{b}");
+    let fps = v["estimated_fps"].as_f64().unwrap();
+    assert!((fps - frames / secs).abs() <= 0.1 + fps * 0.01, "{v}");
+    let cores = std::thread::available_parallelism().unwrap().get() as u64;
+    assert_eq!(v["total_cores"].as_u64(), Some(cores));
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let kb: u64 = meminfo
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(v["total_memory_mb"].as_u64(), Some(kb / 1024));
+    let want = (((cores - 1).max(1) as f64) * fps / 10.0)
+        .floor()
+        .min((kb / 1024 / 2 / 64) as f64);
+    assert_eq!(v["max_concurrent"].as_f64(), Some(want), "{v}");
+    assert_eq!(v["devices"][0]["type"], "cpu");
+    assert!(!v["devices"][0]["name"].as_str().unwrap().is_empty());
+    // This machine has no V4L2 codec: said so, not invented.
+    let m2m = std::path::Path::new("/dev/video0").exists();
+    if !m2m {
+        assert_eq!(v["devices"].as_array().unwrap().len(), 1, "{v}");
+        assert!(
+            v["warnings"]
+                .to_string()
+                .contains("no hardware video encoder"),
+            "{v}"
+        );
+    }
+    // Cached: the second answer is the same measurement, at once.
+    let t1 = std::time::Instant::now();
+    let (_, again) = json(d.get("/api/transcoding/check")).await;
+    assert!(
+        t1.elapsed()
+            < first.min(std::time::Duration::from_millis(200))
+                + std::time::Duration::from_millis(50)
+    );
+    assert_eq!(again["benchmark"], v["benchmark"]);
+}

@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
     let protected =
         Router::new()
             .route("/api/stats/system", get(system::stats_system))
+            .route("/api/transcoding/check", get(system::transcoding_check))
             .route("/metrics", get(system::metrics))
             .route("/api/system/info", get(firmware::info))
             .route("/api/system/reboot", post(firmware::reboot))

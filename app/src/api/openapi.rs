@@ -88,6 +88,7 @@ impl Modify for CameraLinks {
         live::snapshot,
         live::stop_stream,
         frames::list,
+        system::transcoding_check,
         recordings::list,
         recordings::get_one,
         recordings::delete,

@@ -1,8 +1,9 @@
-//! `GET /api/stats/system` (CPU, memory, process RSS, network bytes, uptime) and `GET /metrics`.
+//! `GET /api/stats/system` (CPU, memory, process RSS, network bytes, uptime), `GET /metrics`
+//! and `GET /api/transcoding/check`.
 
 use crate::api::openapi::{ERR_401, ERR_429};
 use crate::duration::format_uptime;
-use crate::error::ErrorBody;
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -91,4 +92,25 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         )],
         text,
     )
+}
+
+#[utoipa::path(get, path = "/api/transcoding/check", operation_id = "transcodingCheck", tag = "system",
+    security(("basic" = [])),
+    responses(
+        (status = 200, body = crate::transcode::check::TranscodingCheck),
+        (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 429, description = ERR_429, body = ErrorBody),
+    ))]
+pub async fn transcoding_check(
+    State(app): State<AppState>,
+) -> ApiResult<Json<crate::transcode::check::TranscodingCheck>> {
+    let check = app
+        .transcoding
+        .get_or_try_init(|| async {
+            tokio::task::spawn_blocking(crate::transcode::check::run)
+                .await
+                .map_err(ApiError::internal)
+        })
+        .await?;
+    Ok(Json(check.clone()))
 }
