@@ -393,6 +393,19 @@ def main():
         ok, err = decodes(mp4) if code == 200 else (False, f"download {code}")
         check("guest_records_host_camera", len(recs) >= 2 and ok,
               f"{len(recs)} recordings; newest {recs[0]['duration'] if recs else '-'} s decodes on the host: {ok} {err}")
+        # openh264 (C++, NEON) in the static image: a key frame decoded to JPEG in the guest.
+        code, jpeg = api("GET", "/api/cameras/host-cam/snapshot")
+        size = ""
+        if code == 200:
+            with open("/tmp/hw-snap.jpg", "wb") as f:
+                f.write(jpeg)
+            size = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width,height", "-of",
+                                   "csv=p=0", "/tmp/hw-snap.jpg"], capture_output=True, text=True).stdout.strip()
+        check("guest_snapshot_decodes_keyframe", code == 200 and size == "320,240", f"{code} {size}")
+        code, playlist = api("GET", "/api/cameras/host-cam/stream/stream.m3u8")
+        text = playlist.decode(errors="replace") if isinstance(playlist, bytes) else str(playlist)
+        check("guest_live_hls_playlist", code == 200 and "#EXTINF" in text and "segment_000.ts" in text,
+              f"{code} {text[:120]!r}")
 
     run_test("boot", t_boot)
     run_test("ro_rw", t_ro_rw)
