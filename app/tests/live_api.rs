@@ -369,3 +369,119 @@ async fn websocket_live_sends_init_then_decodable_fragments() {
     // A plain GET is told what the endpoint is.
     expect_error(d.get("/api/cameras/ws/live"), 400, "INVALID_INPUT").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_prefers_the_sub_stream_and_caps_the_frame_rate() {
+    let _g = SERIAL.lock().await;
+    let cams = FakeCam::start(
+        &[
+            "codec=h264,size=640x360,fps=25,gop=25",
+            "codec=h264,size=320x240,fps=25,gop=25",
+        ],
+        &[],
+    );
+    let d = Daemon::start_with_config(Some(&format!(
+        "{}sub_stream_url = \"{}\"\nhls_max_fps = 5\n",
+        camera("main", &cams.url(0), "h264"),
+        cams.url(1)
+    )))
+    .await;
+    wait_for("recording", Duration::from_secs(20), async || {
+        let (_, v) = json(d.get("/api/cameras/main")).await;
+        v["status"] == "recording"
+    })
+    .await;
+    assert_eq!(
+        cams.clients(1).await,
+        0,
+        "the sub-stream is for viewers only"
+    );
+    let playlist = text(d.get("/api/cameras/main/stream/stream.m3u8")).await;
+    assert!(playlist.contains("segment_000.ts"), "{playlist}");
+    assert_eq!(cams.clients(1).await, 1, "live comes from the sub-stream");
+    assert_eq!(
+        cams.clients(0).await,
+        1,
+        "recording keeps its one connection"
+    );
+    // A segment that starts at a key frame (the first is cut early, so the second may
+    // not): 320x240, about 5 fps, and it decodes on its own.
+    let mut seg = Vec::new();
+    wait_for("a fourth segment", Duration::from_secs(15), async || {
+        let p = text(d.get("/api/cameras/main/stream/stream.m3u8")).await;
+        if p.contains("segment_003.ts") {
+            seg = d
+                .get("/api/cameras/main/stream/segment_002.ts")
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .to_vec();
+            true
+        } else {
+            false
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.ts");
+    std::fs::write(&p, &seg).unwrap();
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=width,height,nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let probe = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let f: Vec<u64> = probe
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|x| x.trim().parse().ok())
+        .collect();
+    assert_eq!(f.len(), 3, "{probe}");
+    assert_eq!((f[0], f[1]), (320, 240), "{probe}");
+    let duration = playlist_duration(
+        &text(d.get("/api/cameras/main/stream/stream.m3u8")).await,
+        2,
+    );
+    let fps = f[2] as f64 / duration;
+    assert!(
+        (3.0..=8.0).contains(&fps),
+        "capped at 5 fps: {fps:.1} ({probe}, {duration} s)"
+    );
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-xerror", "-i"])
+        .arg(&p)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "decodable: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// EXTINF of segment `msn` in a playlist.
+fn playlist_duration(playlist: &str, msn: u64) -> f64 {
+    let name = format!("segment_{msn:03}.ts");
+    let lines: Vec<&str> = playlist.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| *l == name)
+        .expect("segment listed");
+    lines[i - 1]
+        .trim_start_matches("#EXTINF:")
+        .trim_end_matches(',')
+        .parse()
+        .unwrap()
+}

@@ -2,7 +2,7 @@
 //! HTTP single-JPEG URL (tests/fixtures/httpcam.py), recorded with `sample_interval` 1 and 3.
 //! Frames are listed, each downloads as a valid JPEG, an out-of-range frame is a 404 JSON,
 //! the whole recording downloads as MJPEG-in-MP4 that ffmpeg decodes, live view is
-//! multipart JPEG, and snapshots are the latest frame.
+//! multipart JPEG or HLS from a live H.264 transcode, and snapshots are the latest frame.
 
 mod common;
 use common::fakecam::FakeCam;
@@ -196,12 +196,32 @@ async fn mjpeg_cameras_record_frames_and_play() {
     let text = String::from_utf8_lossy(&got);
     assert!(text.contains("Content-Type: image/jpeg"), "parts");
     drop(resp);
-    expect_error(
-        d.get("/api/cameras/rtsp1/stream/stream.m3u8"),
-        400,
-        "HLS_UNSUPPORTED_CODEC",
-    )
-    .await;
+    // HLS of an MJPEG camera: a live H.264 transcode that ffmpeg reads strictly.
+    let url = d.url("/api/cameras/multi1/stream/stream.m3u8");
+    let out = Command::new("ffmpeg")
+        .args([
+            "-v", "error", "-xerror", "-i", &url, "-t", "3", "-f", "null", "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "MJPEG as HLS: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=codec_name,width,height",
+            "-of",
+            "csv=p=0",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    let probe = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(probe.lines().next(), Some("h264,352,288"), "{probe}");
 
     // Snapshot: the latest frame as is.
     let resp = d.get("/api/cameras/rtsp1/snapshot").send().await.unwrap();

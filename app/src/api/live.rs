@@ -80,17 +80,8 @@ pub async fn stream(
         .camera(&id)
         .ok_or_else(|| ApiError::camera_not_found(&id))?
         .encoding;
-    if container == crate::config::Encoding::Mjpeg {
-        if path == "stream.mjpeg" {
-            return Ok(mjpeg_stream(open(&app, &id)?));
-        }
-        if playlist::parse_name(&path, crate::live::segment::Container::Ts).is_some() {
-            return Err(ApiError::new(
-                ErrorCode::HlsUnsupportedCodec,
-                format!("camera {id} is MJPEG: its live view is stream/stream.mjpeg"),
-            ));
-        }
-        return Err(not_found(&path));
+    if container == crate::config::Encoding::Mjpeg && path == "stream.mjpeg" {
+        return Ok(mjpeg_stream(open(&app, &id)?));
     }
     let container = crate::live::segment::Container::for_format(
         if container == crate::config::Encoding::H265 {
@@ -101,6 +92,8 @@ pub async fn stream(
     );
     let name = playlist::parse_name(&path, container).ok_or_else(|| not_found(&path))?;
     let live = open(&app, &id)?;
+    // MJPEG: HLS is a live H.264 transcode, started by the first HLS request.
+    live.ensure_hls();
     let shared = live.shared.clone();
     match name {
         Name::Playlist => {
@@ -303,8 +296,11 @@ pub async fn snapshot(
     let snap = app
         .snapshots
         .get(&cam, async || match app.pipelines.hub(&id) {
-            Some(hub) => Ok(hub),
-            None => Ok(open(&app, &id)?.hub.clone()),
+            Some(hub) => Ok((hub, None)),
+            None => {
+                let live = open(&app, &id)?;
+                Ok((live.hub.clone(), Some(live)))
+            }
         })
         .await?;
     let mut resp = (

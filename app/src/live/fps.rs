@@ -6,34 +6,29 @@
 
 /// Whether the access unit (MP4 framing) is a non-reference picture.
 pub fn is_disposable(data: &[u8], h265: bool) -> bool {
-    let mut rest = data;
     let mut any_slice = false;
-    while rest.len() >= 5 {
-        let n = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-        let Some(nal) = rest.get(4..4 + n) else {
+    for nal in crate::media::nal_units(data) {
+        let Ok(nal) = nal else {
             return false;
         };
-        if let Some(&b0) = nal.first() {
-            if h265 {
-                let kind = (b0 >> 1) & 0x3f;
-                if kind < 32 {
-                    any_slice = true;
-                    // TRAIL_N, TSA_N, STSA_N, RADL_N, RASL_N, RSV_VCL_N10/12/14.
-                    if !matches!(kind, 0 | 2 | 4 | 6 | 8 | 10 | 12 | 14) {
-                        return false;
-                    }
-                }
-            } else {
-                let kind = b0 & 0x1f;
-                if (1..=5).contains(&kind) {
-                    any_slice = true;
-                    if b0 & 0x60 != 0 {
-                        return false;
-                    }
+        let Some(&b0) = nal.first() else {
+            continue;
+        };
+        if h265 {
+            let kind = (b0 >> 1) & 0x3f;
+            if kind < 32 {
+                any_slice = true;
+                // TRAIL_N, TSA_N, STSA_N, RADL_N, RASL_N, RSV_VCL_N10/12/14.
+                if !matches!(kind, 0 | 2 | 4 | 6 | 8 | 10 | 12 | 14) {
+                    return false;
                 }
             }
+        } else if (1..=5).contains(&(b0 & 0x1f)) {
+            any_slice = true;
+            if b0 & 0x60 != 0 {
+                return false;
+            }
         }
-        rest = &rest[4 + n..];
     }
     any_slice
 }

@@ -9,6 +9,7 @@ pub mod playlist;
 pub mod segment;
 pub mod segmenter;
 pub mod snapshot;
+pub mod transcode;
 pub mod ts;
 pub mod ws;
 
@@ -87,7 +88,13 @@ pub struct LiveStream {
     cfg: CameraConfig,
     /// The live-only connection's status and stop switch, when the stream opened one.
     own_ingest: Option<(Arc<Status>, watch::Sender<bool>)>,
-    segmenter: Option<tokio::task::JoinHandle<()>>,
+    /// The HLS segmenter (and, for MJPEG, the transcoder feeding it) once HLS is wanted.
+    hls: Mutex<Option<HlsRun>>,
+}
+
+struct HlsRun {
+    segmenter: tokio::task::JoinHandle<()>,
+    _transcoder: Option<transcode::Transcoder>,
 }
 
 impl LiveStream {
@@ -106,6 +113,33 @@ impl LiveStream {
     pub fn owns_connection(&self) -> bool {
         self.own_ingest.is_some()
     }
+
+    /// Starts the HLS segmenter if it is not running: from the camera's hub, or for an
+    /// MJPEG camera from a live H.264 transcode of it.
+    pub fn ensure_hls(&self) {
+        let mut hls = self.hls.lock().expect("live hls");
+        if hls.is_some() {
+            return;
+        }
+        let (source, transcoder, max_fps) = if self.cfg.encoding == Encoding::Mjpeg {
+            let t = transcode::start(&self.hub, &self.cfg.id, self.cfg.hls_max_fps);
+            (t.out.clone(), Some(t), 0)
+        } else {
+            (self.hub.clone(), None, self.cfg.hls_max_fps)
+        };
+        let (params, gop, rx) = source.subscribe();
+        let segmenter = tokio::spawn(segmenter::run(
+            self.shared.clone(),
+            params,
+            gop,
+            rx,
+            max_fps,
+        ));
+        *hls = Some(HlsRun {
+            segmenter,
+            _transcoder: transcoder,
+        });
+    }
 }
 
 impl Drop for LiveStream {
@@ -113,8 +147,8 @@ impl Drop for LiveStream {
         if let Some((_, stop)) = &self.own_ingest {
             let _ = stop.send(true);
         }
-        if let Some(s) = &self.segmenter {
-            s.abort();
+        if let Some(run) = self.hls.lock().expect("live hls").take() {
+            run.segmenter.abort();
         }
     }
 }
@@ -160,10 +194,9 @@ impl Live {
         } else {
             cam.sub_stream_url.as_str()
         };
-        let scheme_ok = ["rtsp", "http"]
-            .iter()
-            .any(|s| url.to_ascii_lowercase().starts_with(s));
-        if !scheme_ok || (cam.encoding != Encoding::Mjpeg && !url.starts_with("rtsp")) {
+        let lower = url.to_ascii_lowercase();
+        let scheme_ok = lower.starts_with("rtsp") || lower.starts_with("http");
+        if !scheme_ok || (cam.encoding != Encoding::Mjpeg && !lower.starts_with("rtsp")) {
             return Err(ApiError::new(
                 ErrorCode::HlsUnsupportedCodec,
                 "live view needs an RTSP camera, or an MJPEG one".to_string(),
@@ -194,26 +227,18 @@ impl Live {
             "h264"
         });
         let shared = Arc::new(LiveShared::new(&cam.id, container));
-        // MJPEG is viewed as multipart JPEG from the hub: no HLS segmenter.
-        let segmenter = if cam.encoding == Encoding::Mjpeg {
-            None
-        } else {
-            let (params, gop, rx) = hub.subscribe();
-            Some(tokio::spawn(segmenter::run(
-                shared.clone(),
-                params,
-                gop,
-                rx,
-                cam.hls_max_fps,
-            )))
-        };
         let stream = Arc::new(LiveStream {
             shared,
             hub,
             cfg: cam.clone(),
             own_ingest,
-            segmenter,
+            hls: Mutex::new(None),
         });
+        // H.264/H.265 are segmented at once (cheap, and the first segment is then ready);
+        // MJPEG only when its HLS is asked for (a transcode costs CPU).
+        if cam.encoding != Encoding::Mjpeg {
+            stream.ensure_hls();
+        }
         streams.insert(cam.id.clone(), stream.clone());
         tracing::info!(camera = %cam.id, "live stream started");
         Ok(stream)

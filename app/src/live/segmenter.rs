@@ -2,8 +2,9 @@
 //! from the hub's buffered GOP, so the first segment is ready at once: it is cut at the live
 //! edge as soon as it holds half a second. Later segments start at key frames once they are
 //! 1 s long (forced at 2.5 s for long GOPs); parts (LL-HLS) are cut every ~200 ms and
-//! published as they are cut. A reconnect, a parameter change or a lagging receiver starts
-//! a new segment with a discontinuity, from the next key frame.
+//! published as soon as the frame after them arrives, so their durations are exact. A
+//! reconnect, a parameter change or a lagging receiver starts a new segment with a
+//! discontinuity, from the next key frame.
 
 use super::LiveShared;
 use super::fps::{FpsCap, is_disposable};
@@ -67,7 +68,7 @@ pub async fn run(
         first_segment: true,
         discontinuity: false,
         waiting_key: true,
-        last_dur_90k: 3_600,
+        last_dur_90k: 0,
     };
     if let Some(p) = params {
         b.set_params(&p, false);
@@ -157,21 +158,34 @@ impl Builder {
                     return;
                 }
                 self.waiting_key = false;
-                // The previous frame's true duration, now that this one is here.
+                // The previous frame's true duration, now that this one is here. Frames stay
+                // unpublished until then, so every published duration is exact.
                 if let Some(prev) = self.frames.last_mut() {
                     let d = f.pts_90k - prev.pts_90k;
                     if d > 0 && d <= MAX_FRAME_90K {
                         prev.duration_90k = d as u32;
-                        self.last_dur_90k = d as u32;
+                        // The nominal interval: follows drops up only slowly.
+                        let d = d as u32;
+                        self.last_dur_90k = if d < self.last_dur_90k || self.last_dur_90k == 0 {
+                            d
+                        } else {
+                            (self.last_dur_90k * 15 + d) / 16
+                        };
                     }
                 }
                 if let Some(open) = self.open {
                     let seg_90k = f.pts_90k - open.start_pts_90k;
+                    let part_90k: u64 = self.frames.iter().map(|f| f.duration_90k as u64).sum();
                     if (f.is_key && seg_90k >= SEGMENT_MIN_90K)
                         || seg_90k >= SEGMENT_MAX_90K
                         || !(0..=MAX_FRAME_90K * 4).contains(&seg_90k)
+                        || (live
+                            && self.first_segment
+                            && (open.published_90k + part_90k) as i64 >= FIRST_SEGMENT_90K)
                     {
                         self.close_segment();
+                    } else if part_90k >= PART_TARGET_90K {
+                        self.flush_part();
                     }
                 }
                 if self.open.is_none() {
@@ -193,24 +207,23 @@ impl Builder {
                     };
                     self.shared.update(|w| w.segments.push_back(seg));
                 }
+                // Its own duration is known when the next frame comes.
                 self.frames.push(PartFrame {
                     pts_90k: f.pts_90k,
-                    duration_90k: self.last_dur_90k,
+                    duration_90k: if self.last_dur_90k == 0 {
+                        3_600
+                    } else {
+                        self.last_dur_90k
+                    },
                     is_key: f.is_key,
                     data: f.data.clone(),
                 });
-                let part_90k: u64 = self.frames.iter().map(|f| f.duration_90k as u64).sum();
-                if part_90k >= PART_TARGET_90K {
-                    self.flush_part();
-                }
-                if live {
-                    self.at_live_edge();
-                }
             }
         }
     }
 
-    /// The first segment is cut as soon as it is worth playing.
+    /// After the replay of the buffered GOP: the first segment is cut at once when it is
+    /// worth playing (its last frame's duration is the nominal interval, the one estimate).
     fn at_live_edge(&mut self) {
         let Some(open) = self.open else {
             return;

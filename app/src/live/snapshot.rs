@@ -5,6 +5,7 @@
 //! served (marked) rather than an error. Decodes run one at a time box-wide, at most once
 //! per key frame per camera: never on the recording path.
 
+use super::LiveStream;
 use crate::config::{CameraConfig, Encoding};
 use crate::error::{ApiError, ErrorCode};
 use crate::ingest::http::{self, FetchError};
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 /// A cached image younger than this is served without asking the camera.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
 /// How long a snapshot waits for a key frame from a camera that was just connected.
-const KEYFRAME_WAIT: Duration = Duration::from_secs(10);
+const KEYFRAME_WAIT: Duration = Duration::from_secs(8);
 
 #[derive(Clone)]
 pub struct Snapshot {
@@ -71,11 +72,12 @@ impl Snapshots {
             .insert(id.to_string(), c);
     }
 
-    /// The camera's snapshot. `hub` gives the camera's media (when it has a connection).
+    /// The camera's snapshot. `hub` gives the camera's media: its recording hub, or a live
+    /// stream whose connection error, if any, ends the wait at once.
     pub async fn get(
         &self,
         cam: &CameraConfig,
-        hub: impl AsyncFnOnce() -> Result<Arc<Hub>, ApiError>,
+        hub: impl AsyncFnOnce() -> Result<(Arc<Hub>, Option<Arc<LiveStream>>), ApiError>,
     ) -> Result<Snapshot, ApiError> {
         let lock = self
             .inflight
@@ -98,8 +100,8 @@ impl Snapshots {
         let result = if !cam.snapshot_url.is_empty() {
             self.fetch_url(cam).await
         } else {
-            self.decode_keyframe(cam, hub().await?, cached.as_ref())
-                .await
+            let (hub, live) = hub().await?;
+            self.decode_keyframe(cam, hub, live, cached.as_ref()).await
         };
         match (result, cached) {
             (Ok(s), _) => Ok(s),
@@ -143,6 +145,7 @@ impl Snapshots {
         &self,
         cam: &CameraConfig,
         hub: Arc<Hub>,
+        live: Option<Arc<LiveStream>>,
         cached: Option<&Cached>,
     ) -> Result<Snapshot, ApiError> {
         if cam.encoding == Encoding::H265 {
@@ -157,6 +160,12 @@ impl Snapshots {
             });
             if let (Some(p), Some(k)) = (params, key) {
                 break (p, k);
+            }
+            if let Some(why) = live.as_ref().and_then(|l| l.source_error()) {
+                return Err(ApiError::new(
+                    ErrorCode::CameraUnreachable,
+                    format!("snapshot of {}: {why}", cam.id),
+                ));
             }
             if Instant::now() >= deadline {
                 return Err(ApiError::new(

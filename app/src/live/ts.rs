@@ -145,19 +145,14 @@ impl TsMuxer {
                 es.extend_from_slice(ps);
             }
         }
-        let mut rest = &f.data[..];
-        while rest.len() >= 4 {
-            let n = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-            let nal = rest
-                .get(4..4 + n)
-                .ok_or_else(|| anyhow::anyhow!("bad NAL length"))?;
+        for nal in crate::media::nal_units(&f.data) {
+            let nal = nal.map_err(anyhow::Error::msg)?;
             // Parameter sets and delimiters in the frame are replaced by ours.
             let kind = nal.first().map_or(0, |b| b & 0x1f);
             if !matches!(kind, 7..=9) {
                 es.extend_from_slice(&[0, 0, 0, 1]);
                 es.extend_from_slice(nal);
             }
-            rest = &rest[4 + n..];
         }
         let pts = (f.pts_90k + PTS_OFFSET_90K) as u64 % (1 << 33);
         let adaptation = AdaptationField {

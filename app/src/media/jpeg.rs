@@ -14,15 +14,9 @@ pub fn annex_b(param_sets: &[bytes::Bytes], mp4: &[u8]) -> anyhow::Result<Vec<u8
         out.extend_from_slice(&[0, 0, 0, 1]);
         out.extend_from_slice(ps);
     }
-    let mut rest = mp4;
-    while rest.len() >= 4 {
-        let n = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-        let nal = rest
-            .get(4..4 + n)
-            .ok_or_else(|| anyhow::anyhow!("truncated NAL unit"))?;
+    for nal in super::nal_units(mp4) {
         out.extend_from_slice(&[0, 0, 0, 1]);
-        out.extend_from_slice(nal);
-        rest = &rest[4 + n..];
+        out.extend_from_slice(nal.map_err(anyhow::Error::msg)?);
     }
     Ok(out)
 }

@@ -62,6 +62,28 @@ pub enum MediaEvent {
     SessionEnd,
 }
 
+/// The NAL units of an access unit in MP4 framing (4-byte big-endian lengths); `Err` at a
+/// length that runs past the end.
+pub fn nal_units(mp4: &[u8]) -> impl Iterator<Item = Result<&[u8], &'static str>> {
+    let mut rest = mp4;
+    std::iter::from_fn(move || {
+        if rest.len() < 4 {
+            return None;
+        }
+        let n = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        match rest.get(4..4 + n) {
+            Some(nal) => {
+                rest = &rest[4 + n..];
+                Some(Ok(nal))
+            }
+            None => {
+                rest = &[];
+                Some(Err("truncated NAL unit"))
+            }
+        }
+    })
+}
+
 pub fn now_wall_ns() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64
 }

@@ -41,7 +41,7 @@ impl H264Encoder {
         let config = EncoderConfig::new()
             .max_frame_rate(FrameRate::from_hz(fps))
             .bitrate(BitRate::from_bps(bitrate_bps))
-            .skip_frames(false)
+            .skip_frames(true)
             .num_threads(1)
             .intra_frame_period(IntraFramePeriod::from_num_frames(
                 (fps * 2.0).max(1.0) as u32
