@@ -602,8 +602,19 @@ async fn start_stop_and_test_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_aac_audio_alongside_video() {
+    records_audio("aac", "aac").await;
+}
+
+/// G.711 A-law from the camera is stored as 16-bit PCM (`sowt`), which ffmpeg reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn records_g711_audio_as_pcm() {
+    records_audio("pcma", "pcm_s16le").await;
+}
+
+async fn records_audio(camera_audio: &str, want_codec: &str) {
     let _g = SERIAL.lock().await;
-    let fc = FakeCam::start(&["codec=h264,size=320x240,fps=15,gop=15,audio=aac"], &[]);
+    let spec = format!("codec=h264,size=320x240,fps=15,gop=15,audio={camera_audio}");
+    let fc = FakeCam::start(&[spec.as_str()], &[]);
     let d = Daemon::start_with_config(Some(&config(&[camera("av", &fc.url(0), "")]))).await;
     wait_status(&d, "av", "recording", Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_secs(13)).await;
@@ -641,7 +652,7 @@ async fn records_aac_audio_alongside_video() {
         .iter()
         .find(|s| s["codec_type"] == "audio")
         .unwrap_or_else(|| panic!("no audio track: {p}"));
-    assert_eq!(audio["codec_name"], "aac");
+    assert_eq!(audio["codec_name"], want_codec, "{p}");
     let video_s: f64 = streams.iter().find(|s| s["codec_type"] == "video").unwrap()["duration"]
         .as_str()
         .unwrap()

@@ -7,6 +7,7 @@ use crate::api::openapi::{ERR_401, ERR_404, ERR_429};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::live::LiveStream;
 use crate::live::playlist::{self, Name};
+use crate::live::snapshot::SourceFailure;
 use crate::state::AppState;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
@@ -16,8 +17,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long a cold playlist request waits for the first segment.
-const FIRST_SEGMENT_WAIT: Duration = Duration::from_secs(12);
+/// How long a cold playlist request waits for the first segment (a camera that reports an
+/// error ends the wait at once).
+const FIRST_SEGMENT_WAIT: Duration = Duration::from_secs(8);
 /// How long a blocking playlist reload or a hinted part waits.
 const BLOCK_WAIT: Duration = Duration::from_secs(6);
 
@@ -46,7 +48,7 @@ fn open(app: &AppState, id: &str) -> ApiResult<Arc<LiveStream>> {
         .camera(id)
         .ok_or_else(|| ApiError::camera_not_found(id))?;
     app.live
-        .open(cam, app.pipelines.hub(id), cfg.live.max_streams)
+        .open(cam, app.pipelines.source(id), cfg.live.max_streams)
 }
 
 fn not_found(what: &str) -> ApiError {
@@ -58,8 +60,8 @@ fn not_found(what: &str) -> ApiError {
 
 #[utoipa::path(get, path = "/api/cameras/{id}/stream/{path}", operation_id = "cameraStream",
     tag = "live", security(("basic" = [])),
-    params(("id" = String, Path, description = "Camera id"),
-        ("path" = String, Path, description = "stream.m3u8 (or index.m3u8), then the names it lists")),
+    params(("id" = String, Path, description = "Camera id", example = "front-door"),
+        ("path" = String, Path, description = "stream.m3u8 (or index.m3u8), then the names it lists", example = "stream.m3u8")),
     responses(
         (status = 200, description = "Playlist (application/vnd.apple.mpegurl) or media", content_type = "application/octet-stream"),
         (status = 400, description = "PATH_TRAVERSAL, HLS_UNSUPPORTED_CODEC or CAMERA_DISABLED", body = ErrorBody),
@@ -97,9 +99,18 @@ pub async fn stream(
     let shared = live.shared.clone();
     match name {
         Name::Playlist => {
-            let ready = shared
-                .wait_for(FIRST_SEGMENT_WAIT, |w| w.complete().next().is_some())
-                .await;
+            let deadline = tokio::time::Instant::now() + FIRST_SEGMENT_WAIT;
+            let mut ready = false;
+            while !ready && tokio::time::Instant::now() < deadline {
+                ready = shared
+                    .wait_for(Duration::from_millis(250), |w| {
+                        w.complete().next().is_some()
+                    })
+                    .await;
+                if !ready && (live.source_error().is_some() || live.ended()) {
+                    break;
+                }
+            }
             if !ready {
                 let why = live
                     .source_error()
@@ -250,7 +261,7 @@ fn media(mime: &'static str, bytes: bytes::Bytes, cache: &'static str) -> Respon
 
 #[utoipa::path(delete, path = "/api/cameras/{id}/stream", operation_id = "stopCameraStream",
     tag = "live", security(("basic" = [])),
-    params(("id" = String, Path, description = "Camera id")),
+    params(("id" = String, Path, description = "Camera id", example = "front-door")),
     responses(
         (status = 200, description = "`stopped` (there was a live stream) or `not_streaming`", body = StatusBody),
         (status = 401, description = ERR_401, body = ErrorBody),
@@ -274,7 +285,7 @@ pub async fn stop_stream(
 
 #[utoipa::path(get, path = "/api/cameras/{id}/snapshot", operation_id = "cameraSnapshot",
     tag = "live", security(("basic" = [])),
-    params(("id" = String, Path, description = "Camera id")),
+    params(("id" = String, Path, description = "Camera id", example = "front-door")),
     responses(
         (status = 200, description = "JPEG (Cache-Control: max-age=5; X-Snapshot-Source: snapshot_url or keyframe; X-Snapshot-Stale when the camera failed and a cached copy is served)", content_type = "image/jpeg"),
         (status = 400, description = "CAMERA_DISABLED or a bad snapshot_url", body = ErrorBody),
@@ -295,11 +306,20 @@ pub async fn snapshot(
         .clone();
     let snap = app
         .snapshots
-        .get(&cam, async || match app.pipelines.hub(&id) {
-            Some(hub) => Ok((hub, None)),
-            None => {
-                let live = open(&app, &id)?;
-                Ok((live.hub.clone(), Some(live)))
+        .get(&cam, async || -> ApiResult<(_, SourceFailure)> {
+            match app.pipelines.hub(&id) {
+                Some(hub) => {
+                    let (app, id) = (app.clone(), id.clone());
+                    let failure: SourceFailure =
+                        Box::new(move || app.pipelines.status(&id).and_then(|s| s.failure()));
+                    Ok((hub, failure))
+                }
+                None => {
+                    let live = open(&app, &id)?;
+                    let hub = live.hub.clone();
+                    let failure: SourceFailure = Box::new(move || live.source_error());
+                    Ok((hub, failure))
+                }
             }
         })
         .await?;
@@ -329,7 +349,7 @@ pub async fn snapshot(
 
 #[utoipa::path(get, path = "/api/cameras/{id}/live", operation_id = "cameraLiveWebSocket",
     tag = "live", security(("basic" = [])),
-    params(("id" = String, Path, description = "Camera id")),
+    params(("id" = String, Path, description = "Camera id", example = "front-door")),
     responses(
         (status = 101, description = "WebSocket: a JSON init message, the fMP4 init segment, then one fragment per frame"),
         (status = 400, description = "HLS_UNSUPPORTED_CODEC or CAMERA_DISABLED", body = ErrorBody),

@@ -130,6 +130,15 @@ impl Pipelines {
             .collect()
     }
 
+    /// The running camera's hub and connection status.
+    pub fn source(&self, id: &str) -> Option<(Arc<Hub>, Arc<super::Status>)> {
+        self.running
+            .lock()
+            .expect("pipelines lock")
+            .get(id)
+            .map(|p| (p.hub.clone(), p.status.clone()))
+    }
+
     pub fn hub(&self, id: &str) -> Option<Arc<Hub>> {
         self.running
             .lock()

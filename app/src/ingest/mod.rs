@@ -33,6 +33,15 @@ pub struct StatusSnapshot {
     pub connect_attempts: u64,
 }
 
+impl StatusSnapshot {
+    /// Why the camera delivers nothing, when its last attempt failed.
+    pub fn failure(&self) -> Option<String> {
+        (matches!(self.kind, StatusKind::Error | StatusKind::Reconnecting)
+            && !self.reason.is_empty())
+        .then(|| self.reason.clone())
+    }
+}
+
 pub struct Status(Mutex<StatusSnapshot>);
 
 impl Default for Status {

@@ -1,5 +1,5 @@
-//! One RTSP session with retina: DESCRIBE, SETUP (H.264, H.265 or MJPEG video, and AAC audio
-//! when offered), PLAY,
+//! One RTSP session with retina: DESCRIBE, SETUP (H.264, H.265 or MJPEG video, and AAC or
+//! G.711 audio when offered; G.711 is expanded to 16-bit PCM), PLAY,
 //! then publish every access unit to the hub until the stream ends, stalls or is stopped.
 
 use super::{SessionError, Status};
@@ -50,7 +50,7 @@ fn video_spec(vp: &VideoParameters) -> Result<TrackSpec, SessionError> {
 fn params_of(
     session_streams: &[retina::client::Stream],
     video_i: usize,
-    audio: Option<(usize, TrackSpec, bytes::Bytes)>,
+    audio: Option<&AudioTrack>,
 ) -> Result<Option<StreamParams>, SessionError> {
     let Some(ParametersRef::Video(vp)) = session_streams[video_i].parameters() else {
         return Ok(None);
@@ -76,9 +76,49 @@ fn params_of(
             }
             _ => Vec::new(),
         },
-        audio_config: audio.as_ref().map(|(_, _, c)| c.clone()),
-        audio: audio.map(|(_, s, _)| s),
+        audio_config: audio.and_then(|a| a.aac_config.clone()),
+        audio: audio.map(|a| a.spec.clone()),
     }))
+}
+
+/// The audio stream this session records.
+struct AudioTrack {
+    index: usize,
+    spec: TrackSpec,
+    /// AAC: its AudioSpecificConfig.
+    aac_config: Option<bytes::Bytes>,
+    /// G.711: expanded to PCM on arrival.
+    g711: Option<crate::media::g711::Law>,
+}
+
+fn audio_track(index: usize, s: &retina::client::Stream) -> Option<AudioTrack> {
+    let law = match s.encoding_name() {
+        "pcma" => Some(crate::media::g711::Law::A),
+        "pcmu" => Some(crate::media::g711::Law::Mu),
+        "mpeg4-generic" => None,
+        _ => return None,
+    };
+    let Some(ParametersRef::Audio(ap)) = s.parameters() else {
+        return None;
+    };
+    match law {
+        Some(law) => Some(AudioTrack {
+            index,
+            spec: crate::media::g711::pcm_track(ap.clock_rate()).ok()?,
+            aac_config: None,
+            g711: Some(law),
+        }),
+        None => Some(AudioTrack {
+            index,
+            spec: TrackSpec {
+                sample_entry: ap.mp4_sample_entry().build().ok()?,
+                timescale: ap.clock_rate(),
+                video_size: None,
+            },
+            aac_config: Some(bytes::Bytes::copy_from_slice(ap.extra_data())),
+            g711: None,
+        }),
+    }
 }
 
 /// Connects and plays; returns when the session ends. `Ok` means a clean stop request.
@@ -113,35 +153,28 @@ pub async fn run_session(
         .await
         .map_err(|_| SessionError::Timeout("SETUP".into()))?
         .map_err(SessionError::from_retina)?;
-    // Audio: AAC only for now (it has an MP4 sample entry); other codecs are skipped.
-    let mut audio: Option<(usize, TrackSpec, bytes::Bytes)> = None;
-    let audio_i = session
+    // Audio: AAC as it is, G.711 expanded to 16-bit PCM; other codecs are skipped.
+    let mut audio: Option<AudioTrack> = None;
+    let candidate = session
         .streams()
         .iter()
-        .position(|s| s.media() == "audio" && s.encoding_name() == "mpeg4-generic");
-    if let Some(ai) = audio_i
-        && let Some(ParametersRef::Audio(ap)) = session.streams()[ai].parameters()
-        && let Ok(entry) = ap.mp4_sample_entry().build()
-    {
-        let spec = TrackSpec {
-            sample_entry: entry,
-            timescale: ap.clock_rate(),
-            video_size: None,
-        };
-        let config = bytes::Bytes::copy_from_slice(ap.extra_data());
-        if tokio::time::timeout(CONNECT_TIMEOUT, session.setup(ai, setup()))
+        .enumerate()
+        .filter(|(_, s)| s.media() == "audio")
+        .find_map(|(i, s)| audio_track(i, s));
+    if let Some(track) = candidate
+        && tokio::time::timeout(CONNECT_TIMEOUT, session.setup(track.index, setup()))
             .await
             .is_ok_and(|r| r.is_ok())
-        {
-            audio = Some((ai, spec, config));
-        }
+    {
+        audio = Some(track);
     }
     let playing = tokio::time::timeout(CONNECT_TIMEOUT, session.play(PlayOptions::default()))
         .await
         .map_err(|_| SessionError::Timeout("PLAY".into()))?
         .map_err(SessionError::from_retina)?;
     let mut demuxed = playing.demuxed().map_err(SessionError::from_retina)?;
-    let audio_i = audio.as_ref().map(|(i, _, _)| *i);
+    let audio_i = audio.as_ref().map(|a| a.index);
+    let g711 = audio.as_ref().and_then(|a| a.g711);
     let mut params: Option<Arc<StreamParams>> = None;
     let mut started = false;
     let result = loop {
@@ -163,7 +196,7 @@ pub async fn run_session(
         match item {
             CodecItem::VideoFrame(f) => {
                 if f.has_new_parameters() || params.is_none() {
-                    let Some(p) = params_of(demuxed.streams(), video_i, audio.clone())? else {
+                    let Some(p) = params_of(demuxed.streams(), video_i, audio.as_ref())? else {
                         continue;
                     };
                     let p = Arc::new(p);
@@ -193,7 +226,10 @@ pub async fn run_session(
                 sink.emit(MediaEvent::Audio(Arc::new(AudioFrame {
                     pts: f.timestamp().elapsed(),
                     duration: f.frame_length().get(),
-                    data: bytes::Bytes::copy_from_slice(f.data()),
+                    data: match g711 {
+                        Some(law) => crate::media::g711::to_pcm_le(law, f.data()).into(),
+                        None => bytes::Bytes::copy_from_slice(f.data()),
+                    },
                 })));
             }
             _ => {}

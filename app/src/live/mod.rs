@@ -15,7 +15,7 @@ pub mod ws;
 
 use crate::config::{CameraConfig, Encoding};
 use crate::error::{ApiError, ErrorCode};
-use crate::ingest::{Sink, Status, StatusKind};
+use crate::ingest::{Sink, Status};
 use crate::media::hub::Hub;
 use segment::{Container, Window};
 use std::collections::HashMap;
@@ -86,8 +86,10 @@ pub struct LiveStream {
     pub shared: Arc<LiveShared>,
     pub hub: Arc<Hub>,
     cfg: CameraConfig,
-    /// The live-only connection's status and stop switch, when the stream opened one.
-    own_ingest: Option<(Arc<Status>, watch::Sender<bool>)>,
+    /// The source connection's status (the recording pipeline's or our own).
+    status: Arc<Status>,
+    /// The live-only connection's stop switch, when the stream opened one.
+    own_ingest: Option<watch::Sender<bool>>,
     /// The HLS segmenter (and, for MJPEG, the transcoder feeding it) once HLS is wanted.
     hls: Mutex<Option<HlsRun>>,
 }
@@ -102,12 +104,9 @@ impl LiveStream {
         self.shared.read(|w| w.ended.is_some())
     }
 
-    /// Why no media arrives, when the live-only connection reports an error.
+    /// Why no media arrives, when the source connection reports an error.
     pub fn source_error(&self) -> Option<String> {
-        let (status, _) = self.own_ingest.as_ref()?;
-        let s = status.snapshot();
-        (matches!(s.kind, StatusKind::Error | StatusKind::Reconnecting) && !s.reason.is_empty())
-            .then_some(s.reason)
+        self.status.snapshot().failure()
     }
 
     pub fn owns_connection(&self) -> bool {
@@ -144,7 +143,7 @@ impl LiveStream {
 
 impl Drop for LiveStream {
     fn drop(&mut self) {
-        if let Some((_, stop)) = &self.own_ingest {
+        if let Some(stop) = &self.own_ingest {
             let _ = stop.send(true);
         }
         if let Some(run) = self.hls.lock().expect("live hls").take() {
@@ -163,7 +162,7 @@ impl Live {
     pub fn open(
         &self,
         cam: &CameraConfig,
-        recording_hub: Option<Arc<Hub>>,
+        recording: Option<(Arc<Hub>, Arc<Status>)>,
         max_streams: u32,
     ) -> Result<Arc<LiveStream>, ApiError> {
         if !cam.enabled {
@@ -202,8 +201,8 @@ impl Live {
                 "live view needs an RTSP camera, or an MJPEG one".to_string(),
             ));
         }
-        let (hub, own_ingest) = match recording_hub.filter(|_| cam.sub_stream_url.is_empty()) {
-            Some(hub) => (hub, None),
+        let (hub, status, own_ingest) = match recording.filter(|_| cam.sub_stream_url.is_empty()) {
+            Some((hub, status)) => (hub, status, None),
             None => {
                 let hub = Arc::new(Hub::new());
                 let status = Arc::new(Status::default());
@@ -218,7 +217,7 @@ impl Live {
                     stop_rx,
                 ));
                 tracing::info!(camera = %cam.id, "live-only connection opened");
-                (hub, Some((status, stop_tx)))
+                (hub, status, Some(stop_tx))
             }
         };
         let container = Container::for_format(if cam.encoding == Encoding::H265 {
@@ -231,6 +230,7 @@ impl Live {
             shared,
             hub,
             cfg: cam.clone(),
+            status,
             own_ingest,
             hls: Mutex::new(None),
         });

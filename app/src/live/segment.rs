@@ -177,11 +177,16 @@ impl PartMuxer {
                 None,
             )),
             Container::Fmp4 => {
-                let init = fmp4::init_segment(&params.video, params.audio.as_ref(), None)?;
+                // AAC only: G.711 arrives as PCM, which HLS players do not take.
+                let audio = params
+                    .audio
+                    .as_ref()
+                    .filter(|_| params.audio_config.is_some());
+                let init = fmp4::init_segment(&params.video, audio, None)?;
                 Ok((
                     PartMuxer::Fmp4 {
                         seq: 0,
-                        audio_timescale: params.audio.as_ref().map(|a| a.timescale),
+                        audio_timescale: audio.map(|a| a.timescale),
                     },
                     Some(init.into()),
                 ))

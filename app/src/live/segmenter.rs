@@ -105,7 +105,8 @@ impl Builder {
                 self.audio_clock = p.audio.as_ref().map_or(1, |a| a.timescale.max(1));
                 self.init_gen += u32::from(init.is_some());
                 let generation = self.init_gen;
-                let codecs = match &p.audio {
+                // Live HLS carries AAC only (G.711 is stored as PCM, which players lack).
+                let codecs = match &p.audio_config {
                     Some(_) => format!("{},mp4a.40.2", p.video_codec),
                     None => p.video_codec.clone(),
                 };

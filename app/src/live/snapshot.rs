@@ -5,7 +5,6 @@
 //! served (marked) rather than an error. Decodes run one at a time box-wide, at most once
 //! per key frame per camera: never on the recording path.
 
-use super::LiveStream;
 use crate::config::{CameraConfig, Encoding};
 use crate::error::{ApiError, ErrorCode};
 use crate::ingest::http::{self, FetchError};
@@ -20,6 +19,9 @@ use std::time::{Duration, Instant};
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
 /// How long a snapshot waits for a key frame from a camera that was just connected.
 const KEYFRAME_WAIT: Duration = Duration::from_secs(8);
+
+/// Why the camera's connection delivers nothing, if it failed (ends the key-frame wait).
+pub type SourceFailure = Box<dyn Fn() -> Option<String> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Snapshot {
@@ -77,7 +79,7 @@ impl Snapshots {
     pub async fn get(
         &self,
         cam: &CameraConfig,
-        hub: impl AsyncFnOnce() -> Result<(Arc<Hub>, Option<Arc<LiveStream>>), ApiError>,
+        hub: impl AsyncFnOnce() -> Result<(Arc<Hub>, SourceFailure), ApiError>,
     ) -> Result<Snapshot, ApiError> {
         let lock = self
             .inflight
@@ -100,8 +102,9 @@ impl Snapshots {
         let result = if !cam.snapshot_url.is_empty() {
             self.fetch_url(cam).await
         } else {
-            let (hub, live) = hub().await?;
-            self.decode_keyframe(cam, hub, live, cached.as_ref()).await
+            let (hub, failure) = hub().await?;
+            self.decode_keyframe(cam, hub, failure, cached.as_ref())
+                .await
         };
         match (result, cached) {
             (Ok(s), _) => Ok(s),
@@ -145,7 +148,7 @@ impl Snapshots {
         &self,
         cam: &CameraConfig,
         hub: Arc<Hub>,
-        live: Option<Arc<LiveStream>>,
+        failure: SourceFailure,
         cached: Option<&Cached>,
     ) -> Result<Snapshot, ApiError> {
         if cam.encoding == Encoding::H265 {
@@ -161,7 +164,7 @@ impl Snapshots {
             if let (Some(p), Some(k)) = (params, key) {
                 break (p, k);
             }
-            if let Some(why) = live.as_ref().and_then(|l| l.source_error()) {
+            if let Some(why) = failure() {
                 return Err(ApiError::new(
                     ErrorCode::CameraUnreachable,
                     format!("snapshot of {}: {why}", cam.id),

@@ -2,6 +2,7 @@
 //! parameter types, the per-camera hub, the fMP4 muxer and the time model.
 
 pub mod fmp4;
+pub mod g711;
 pub mod hub;
 pub mod jpeg;
 pub mod mjpeg;
