@@ -76,82 +76,23 @@ pub async fn stream(
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Response> {
     check_stream_path(&path)?;
-    let container = app
+    let encoding = app
         .config
         .get()
         .camera(&id)
         .ok_or_else(|| ApiError::camera_not_found(&id))?
         .encoding;
-    if container == crate::config::Encoding::Mjpeg && path == "stream.mjpeg" {
+    if encoding == crate::config::Encoding::Mjpeg && path == "stream.mjpeg" {
         return Ok(mjpeg_stream(open(&app, &id)?));
     }
-    let container = crate::live::segment::Container::for_format(
-        if container == crate::config::Encoding::H265 {
-            "h265"
-        } else {
-            "h264"
-        },
-    );
+    let container = crate::live::segment::Container::for_encoding(encoding);
     let name = playlist::parse_name(&path, container).ok_or_else(|| not_found(&path))?;
     let live = open(&app, &id)?;
     // MJPEG: HLS is a live H.264 transcode, started by the first HLS request.
     live.ensure_hls();
     let shared = live.shared.clone();
     match name {
-        Name::Playlist => {
-            let deadline = tokio::time::Instant::now() + FIRST_SEGMENT_WAIT;
-            let mut ready = false;
-            while !ready && tokio::time::Instant::now() < deadline {
-                ready = shared
-                    .wait_for(Duration::from_millis(250), |w| {
-                        w.complete().next().is_some()
-                    })
-                    .await;
-                if !ready && (live.source_error().is_some() || live.ended()) {
-                    break;
-                }
-            }
-            if !ready {
-                let why = live
-                    .source_error()
-                    .or_else(|| shared.read(|w| w.ended.clone()))
-                    .unwrap_or_else(|| "the camera sent no video yet".into());
-                return Err(ApiError::new(
-                    ErrorCode::Unavailable,
-                    format!("live stream of {id} not ready: {why}"),
-                ));
-            }
-            if let Some(msn) = query.get("_HLS_msn") {
-                let msn: u64 = msn
-                    .parse()
-                    .map_err(|_| ApiError::invalid("_HLS_msn must be a number"))?;
-                let part: Option<usize> = match query.get("_HLS_part") {
-                    Some(p) => Some(
-                        p.parse()
-                            .map_err(|_| ApiError::invalid("_HLS_part must be a number"))?,
-                    ),
-                    None => None,
-                };
-                let last = shared.read(|w| w.segments.back().map_or(0, |s| s.msn));
-                if msn > last + 2 {
-                    return Err(ApiError::invalid(format!(
-                        "_HLS_msn {msn} is too far ahead of the live edge ({last})"
-                    )));
-                }
-                shared
-                    .wait_for(BLOCK_WAIT, |w| has_part(w, msn, part))
-                    .await;
-            }
-            let body = shared.read(playlist::render);
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "application/vnd.apple.mpegurl"),
-                    (header::CACHE_CONTROL, "no-cache"),
-                ],
-                body,
-            )
-                .into_response())
-        }
+        Name::Playlist => playlist_response(&id, &live, &query).await,
         Name::Init(generation) => {
             let init = shared
                 .read(|w| w.init(generation))
@@ -190,6 +131,68 @@ pub async fn stream(
             Ok(media(mime, bytes, "max-age=30"))
         }
     }
+}
+
+/// The playlist, once the first segment exists; with `_HLS_msn` (and `_HLS_part`), once that
+/// part exists (LL-HLS blocking reload).
+async fn playlist_response(
+    id: &str,
+    live: &LiveStream,
+    query: &HashMap<String, String>,
+) -> ApiResult<Response> {
+    let shared = &live.shared;
+    let deadline = tokio::time::Instant::now() + FIRST_SEGMENT_WAIT;
+    let mut ready = false;
+    while !ready && tokio::time::Instant::now() < deadline {
+        ready = shared
+            .wait_for(Duration::from_millis(250), |w| {
+                w.complete().next().is_some()
+            })
+            .await;
+        if !ready && (live.source_error().is_some() || live.ended()) {
+            break;
+        }
+    }
+    if !ready {
+        let why = live
+            .source_error()
+            .or_else(|| shared.read(|w| w.ended.clone()))
+            .unwrap_or_else(|| "the camera sent no video yet".into());
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            format!("live stream of {id} not ready: {why}"),
+        ));
+    }
+    if let Some(msn) = query.get("_HLS_msn") {
+        let msn: u64 = msn
+            .parse()
+            .map_err(|_| ApiError::invalid("_HLS_msn must be a number"))?;
+        let part: Option<usize> = match query.get("_HLS_part") {
+            Some(p) => Some(
+                p.parse()
+                    .map_err(|_| ApiError::invalid("_HLS_part must be a number"))?,
+            ),
+            None => None,
+        };
+        let last = shared.read(|w| w.segments.back().map_or(0, |s| s.msn));
+        if msn > last + 2 {
+            return Err(ApiError::invalid(format!(
+                "_HLS_msn {msn} is too far ahead of the live edge ({last})"
+            )));
+        }
+        shared
+            .wait_for(BLOCK_WAIT, |w| has_part(w, msn, part))
+            .await;
+    }
+    let body = shared.read(playlist::render);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.apple.mpegurl"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// `multipart/x-mixed-replace` of the camera's JPEG frames, from the latest one on.

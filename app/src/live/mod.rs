@@ -220,12 +220,10 @@ impl Live {
                 (hub, status, Some(stop_tx))
             }
         };
-        let container = Container::for_format(if cam.encoding == Encoding::H265 {
-            "h265"
-        } else {
-            "h264"
-        });
-        let shared = Arc::new(LiveShared::new(&cam.id, container));
+        let shared = Arc::new(LiveShared::new(
+            &cam.id,
+            Container::for_encoding(cam.encoding),
+        ));
         let stream = Arc::new(LiveStream {
             shared,
             hub,

@@ -45,6 +45,14 @@ impl Container {
             Container::Ts
         }
     }
+    /// The container a camera's live HLS will use (MJPEG is transcoded to H.264).
+    pub fn for_encoding(encoding: crate::config::Encoding) -> Container {
+        if encoding == crate::config::Encoding::H265 {
+            Container::Fmp4
+        } else {
+            Container::Ts
+        }
+    }
     pub fn ext(self) -> &'static str {
         match self {
             Container::Ts => "ts",
