@@ -11,7 +11,11 @@
 # error; app/tests/system_api.rs covers them, and hw-tests/ covers them on the image.
 #
 # One worker: with two, the stateful phase's sequences race each other on the shared daemon
-# (one deletes the camera another just created) and report a false ST302.
+# (one deletes the camera another just created) and report a false ST302. Even with one, a
+# stateful scenario can delete the seeded camera in one branch and then find it gone in
+# another (a false ST302 seen once in CI, with the same seed and code that had passed), so
+# ensure_resource_availability is off; create-then-read and create-then-delete of cameras
+# are asserted by app/tests/cameras_api.rs.
 #
 # Three passes, each on a fresh daemon:
 #  1. every operation except /api/settings and the camera-media routes, with all those checks;
@@ -66,7 +70,8 @@ TOML
 }
 
 rc=0
-run_pass all-routes --checks all --exclude-checks positive_data_acceptance \
+run_pass all-routes --checks all \
+  --exclude-checks positive_data_acceptance,ensure_resource_availability \
   --exclude-path /api/settings --exclude-path /api/system/reboot \
   --exclude-path /api/system/update --exclude-path '/api/cameras/{id}/snapshot' \
   --exclude-path '/api/cameras/{id}/stream/{path}' --exclude-path '/api/cameras/{id}/live' || rc=1
