@@ -10,8 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/cache/mibee-nvr/target}
-cargo build --release -p mibee-nvr
-BIN="$CARGO_TARGET_DIR/release/mibee-nvr"
+# The daemon as the image ships it: release profile, glibc linked statically (the boxes'
+# builds are `+crt-static`; a dynamic build would add the shared libraries' pages to RSS).
+RUSTFLAGS="-C target-feature=+crt-static" \
+  cargo build --release -p mibee-nvr --target x86_64-unknown-linux-gnu
+BIN="$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/mibee-nvr"
 python3 scripts/bench_recording.py "$BIN" "${BENCH_CAMERAS:-8}" "${BENCH_SECONDS:-120}"
 cargo bench -p mibee-nvr --bench recordings_list
 python3 scripts/bench_auth.py "$BIN"

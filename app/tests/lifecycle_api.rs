@@ -8,7 +8,7 @@ use common::fakecam::FakeCam;
 use common::media::assert_decodes;
 use common::*;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Live encoders load the CPU: one test at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -16,9 +16,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const SPEC: &str = "codec=h264,size=320x240,fps=15,bitrate=400,gop=15";
 
 fn camera(id: &str, url: &str, extra: &str) -> String {
-    format!(
-        "[[cameras]]\nid = \"{id}\"\nname = \"{id}\"\nprotocol = \"rtsp\"\nencoding = \"h264\"\nurl = \"{url}\"\n{extra}\n"
-    )
+    camera_toml(id, "rtsp", "h264", url, extra)
 }
 
 fn config(cameras: &[String]) -> String {
@@ -47,14 +45,6 @@ async fn decodes(d: &Daemon, r: &Value) {
         .unwrap();
     assert_eq!(resp.status(), 200, "download {id}");
     assert_decodes(id, &resp.bytes().await.unwrap());
-}
-
-async fn wait_for(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 async fn process_written(d: &Daemon) -> u64 {

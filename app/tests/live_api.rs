@@ -16,17 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn camera(id: &str, url: &str, encoding: &str) -> String {
-    format!(
-        "[[cameras]]\nid = \"{id}\"\nname = \"{id}\"\nprotocol = \"rtsp\"\nencoding = \"{encoding}\"\nurl = \"{url}\"\n"
-    )
-}
-
-async fn wait_for(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    camera_toml(id, "rtsp", encoding, url, "")
 }
 
 /// Reads `secs` of the stream with ffmpeg (`-xerror`, any decode error fails); returns
@@ -425,21 +415,7 @@ async fn live_prefers_the_sub_stream_and_caps_the_frame_rate() {
         }
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("s.ts");
-    std::fs::write(&p, &seg).unwrap();
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
-        .args([
-            "-show_entries",
-            "stream=width,height,nb_read_frames",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(&p)
-        .output()
-        .unwrap();
-    let probe = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let probe = common::media::probe_video("s.ts", &seg, "width,height,nb_read_frames");
     let f: Vec<u64> = probe
         .lines()
         .next()
@@ -458,17 +434,7 @@ async fn live_prefers_the_sub_stream_and_caps_the_frame_rate() {
         (3.0..=8.0).contains(&fps),
         "capped at 5 fps: {fps:.1} ({probe}, {duration} s)"
     );
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-xerror", "-i"])
-        .arg(&p)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "decodable: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::media::assert_decodes_as("the capped segment", "s.ts", &seg);
 }
 
 /// EXTINF of segment `msn` in a playlist.

@@ -13,9 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn camera(id: &str, protocol: &str, url: &str, extra: &str) -> String {
-    format!(
-        "[[cameras]]\nid = \"{id}\"\nname = \"{id}\"\nprotocol = \"{protocol}\"\nencoding = \"mjpeg\"\nurl = \"{url}\"\n{extra}\n"
-    )
+    camera_toml(id, protocol, "mjpeg", url, extra)
 }
 
 async fn recordings(d: &Daemon, cam: &str) -> Vec<Value> {
@@ -64,19 +62,7 @@ async fn check_frames(d: &Daemon, cam: &str, rec: &Value) -> (usize, f64) {
         .bytes()
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("f.jpg");
-    std::fs::write(&p, &jpeg).unwrap();
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-xerror", "-i"])
-        .arg(&p)
-        .args(["-f", "null", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "{cam}: frame decodes"
-    );
+    common::media::assert_decodes_as(&format!("{cam}: frame {mid}"), "f.jpg", &jpeg);
     // Out of range: a JSON 404.
     let (s, v) = json(d.get(&format!(
         "/api/recordings/{id}/download?frame={}",
@@ -93,20 +79,7 @@ async fn check_frames(d: &Daemon, cam: &str, rec: &Value) -> (usize, f64) {
         .bytes()
         .await
         .unwrap();
-    let p = dir.path().join("r.mp4");
-    std::fs::write(&p, &mp4).unwrap();
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
-        .args([
-            "-show_entries",
-            "stream=codec_name,nb_read_frames",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(&p)
-        .output()
-        .unwrap();
-    let probe = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let probe = common::media::probe_video("r.mp4", &mp4, "codec_name,nb_read_frames");
     assert_eq!(probe, format!("mjpeg,{}", frames.len()), "{cam}: {probe}");
     common::media::assert_decodes(cam, &mp4);
     (frames.len(), rec["duration"].as_f64().unwrap())

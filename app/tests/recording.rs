@@ -5,29 +5,16 @@
 
 mod common;
 use common::fakecam::FakeCam;
+use common::recordings::*;
 use common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::{Duration, Instant};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// These tests load the CPU with encoders; run them one at a time so timings hold.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn ns(rfc3339: &str) -> i128 {
-    OffsetDateTime::parse(rfc3339, &Rfc3339)
-        .unwrap()
-        .unix_timestamp_nanos()
-}
-
-fn now_ns() -> i128 {
-    OffsetDateTime::now_utc().unix_timestamp_nanos()
-}
-
 fn camera(id: &str, url: &str, extra: &str) -> String {
-    format!(
-        "[[cameras]]\nid = \"{id}\"\nname = \"{id}\"\nprotocol = \"rtsp\"\nencoding = \"h264\"\nurl = \"{url}\"\n{extra}\n"
-    )
+    camera_toml(id, "rtsp", "h264", url, extra)
 }
 
 fn config(cameras: &[String]) -> String {
@@ -35,115 +22,6 @@ fn config(cameras: &[String]) -> String {
         "[storage]\nsegment_duration = \"10s\"\n\n{}",
         cameras.join("\n")
     )
-}
-
-async fn cam(d: &Daemon, id: &str) -> Value {
-    json(d.get(&format!("/api/cameras/{id}"))).await.1
-}
-
-async fn wait_for(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn wait_status(d: &Daemon, id: &str, status: &str, timeout: Duration) {
-    wait_for(&format!("{id} {status}"), timeout, async || {
-        cam(d, id).await["status"] == status
-    })
-    .await;
-}
-
-/// Recordings of a camera, oldest first.
-async fn recordings(d: &Daemon, id: &str) -> Vec<Value> {
-    let (s, v) = json(d.get(&format!("/api/recordings?camera_id={id}&limit=1000"))).await;
-    assert_eq!(s, 200, "{v}");
-    let mut r = v["recordings"].as_array().unwrap().clone();
-    r.reverse();
-    r
-}
-
-/// Downloads a recording, decodes it fully, and returns (ffprobe duration s, frames, profile).
-async fn verify(d: &Daemon, rec: &Value) -> (f64, u64, String) {
-    let id = rec["id"].as_str().unwrap();
-    let resp = d
-        .get(&format!("/api/recordings/{id}/download"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let body = resp.bytes().await.unwrap();
-    common::media::assert_decodes(id, &body);
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("r.mp4");
-    std::fs::write(&f, &body).unwrap();
-    let out = std::process::Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-count_frames",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-        ])
-        .args([
-            "stream=nb_read_frames,profile:format=duration",
-            "-of",
-            "json",
-        ])
-        .arg(&f)
-        .output()
-        .unwrap();
-    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let dur: f64 = p["format"]["duration"].as_str().unwrap().parse().unwrap();
-    let frames: u64 = p["streams"][0]["nb_read_frames"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    (
-        dur,
-        frames,
-        p["streams"][0]["profile"]
-            .as_str()
-            .unwrap_or("")
-            .to_string(),
-    )
-}
-
-/// Every recording decodes, matches its index entry, and follows its predecessor without
-/// gap or overlap (when `contiguous`). Returns the total recorded seconds and the profile.
-async fn verify_all(d: &Daemon, id: &str, fps: f64, contiguous: bool) -> (f64, String) {
-    let recs = recordings(d, id).await;
-    assert!(!recs.is_empty(), "{id}: no recordings");
-    let mut total = 0.0;
-    let mut profile = String::new();
-    for (i, r) in recs.iter().enumerate() {
-        let (dur, frames, prof) = verify(d, r).await;
-        let indexed = r["duration"].as_f64().unwrap();
-        assert!(
-            (dur - indexed).abs() <= 1.0 / fps + 0.01,
-            "{id}: ffprobe {dur} s vs index {indexed} s"
-        );
-        assert_eq!(
-            frames,
-            r["frame_count"].as_u64().unwrap(),
-            "{id}: frame count of {}",
-            r["id"]
-        );
-        if contiguous && i > 0 {
-            assert_eq!(
-                ns(recs[i - 1]["ended_at"].as_str().unwrap()),
-                ns(r["started_at"].as_str().unwrap()),
-                "{id}: gap/overlap at {i}"
-            );
-        }
-        total += indexed;
-        profile = prof;
-    }
-    (total, profile)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -598,69 +476,4 @@ async fn start_stop_and_test_connection() {
     .await;
     assert_eq!(s, 200);
     assert_eq!(r, json!({"deleted": rest.len(), "failed": 1}));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn records_aac_audio_alongside_video() {
-    records_audio("aac", "aac").await;
-}
-
-/// G.711 A-law from the camera is stored as 16-bit PCM (`sowt`), which ffmpeg reads.
-#[tokio::test(flavor = "multi_thread")]
-async fn records_g711_audio_as_pcm() {
-    records_audio("pcma", "pcm_s16le").await;
-}
-
-async fn records_audio(camera_audio: &str, want_codec: &str) {
-    let _g = SERIAL.lock().await;
-    let spec = format!("codec=h264,size=320x240,fps=15,gop=15,audio={camera_audio}");
-    let fc = FakeCam::start(&[spec.as_str()], &[]);
-    let d = Daemon::start_with_config(Some(&config(&[camera("av", &fc.url(0), "")]))).await;
-    wait_status(&d, "av", "recording", Duration::from_secs(20)).await;
-    tokio::time::sleep(Duration::from_secs(13)).await;
-    json(d.post("/api/cameras/av/stop")).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    verify_all(&d, "av", 15.0, true).await;
-    let recs = recordings(&d, "av").await;
-    let id = recs[0]["id"].as_str().unwrap();
-    let body = d
-        .get(&format!("/api/recordings/{id}/download"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("av.mp4");
-    std::fs::write(&f, &body).unwrap();
-    let out = std::process::Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "stream=codec_type,codec_name,duration",
-            "-of",
-            "json",
-        ])
-        .arg(&f)
-        .output()
-        .unwrap();
-    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let streams = p["streams"].as_array().unwrap();
-    let audio = streams
-        .iter()
-        .find(|s| s["codec_type"] == "audio")
-        .unwrap_or_else(|| panic!("no audio track: {p}"));
-    assert_eq!(audio["codec_name"], want_codec, "{p}");
-    let video_s: f64 = streams.iter().find(|s| s["codec_type"] == "video").unwrap()["duration"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let audio_s: f64 = audio["duration"].as_str().unwrap().parse().unwrap();
-    assert!(
-        (audio_s - video_s).abs() < 0.5,
-        "audio {audio_s} s vs video {video_s} s"
-    );
 }

@@ -177,22 +177,36 @@ pub async fn run_session(
     let g711 = audio.as_ref().and_then(|a| a.g711);
     let mut params: Option<Arc<StreamParams>> = None;
     let mut started = false;
+    // Stall detection with one timer per session, re-armed only when it fires (a timer per
+    // frame costs a timer-wheel insert and removal 25 times a second per camera).
+    let mut last_item = Instant::now();
+    let stall = tokio::time::sleep(STALL_TIMEOUT);
+    tokio::pin!(stall);
     let result = loop {
         let item = tokio::select! {
+            biased;
             _ = stop.changed() => break Ok(()),
-            r = tokio::time::timeout(STALL_TIMEOUT, demuxed.next()) => r,
+            r = demuxed.next() => r,
+            _ = &mut stall => {
+                let deadline = last_item + STALL_TIMEOUT;
+                if Instant::now() >= deadline {
+                    break Err(SessionError::Timeout(format!(
+                        "no media for {}s",
+                        STALL_TIMEOUT.as_secs()
+                    )));
+                }
+                stall.as_mut().reset(deadline.into());
+                continue;
+            }
         };
         let item = match item {
-            Err(_) => {
-                break Err(SessionError::Timeout(format!(
-                    "no media for {}s",
-                    STALL_TIMEOUT.as_secs()
-                )));
-            }
-            Ok(None) => break Err(SessionError::Ended),
-            Ok(Some(Err(e))) => break Err(SessionError::from_retina(e)),
-            Ok(Some(Ok(item))) => item,
+            None => break Err(SessionError::Ended),
+            Some(Err(e)) => break Err(SessionError::from_retina(e)),
+            Some(Ok(item)) => item,
         };
+        // One reading of each clock per item.
+        let now = Instant::now();
+        last_item = now;
         match item {
             CodecItem::VideoFrame(f) => {
                 if f.has_new_parameters() || params.is_none() {
@@ -209,8 +223,7 @@ pub async fn run_session(
                         sink.emit(MediaEvent::Params(p));
                     }
                 }
-                // One reading of each clock per frame.
-                let (now, now_wall) = (Instant::now(), now_wall_ns());
+                let now_wall = now_wall_ns();
                 status.seen(now_wall);
                 let received = f.start_ctx().received();
                 sink.emit(MediaEvent::Video(Arc::new(VideoFrame {

@@ -4,7 +4,7 @@
 
 use super::ts::TsMuxer;
 use crate::media::StreamParams;
-use crate::media::fmp4::{self, AUDIO_TRACK_ID, SampleMeta, TrackRun, VIDEO_TRACK_ID};
+use crate::media::fmp4::{self, AUDIO_TRACK_ID, TrackRun, VIDEO_TRACK_ID};
 use bytes::Bytes;
 use std::collections::VecDeque;
 
@@ -228,30 +228,15 @@ pub fn fmp4_part(
     audio: &[PartAudio],
     audio_timescale: Option<u32>,
 ) -> anyhow::Result<Vec<u8>> {
-    let v_meta: Vec<SampleMeta> = frames
-        .iter()
-        .map(|f| SampleMeta {
-            duration: f.duration_90k,
-            size: f.data.len() as u32,
-            is_sync: f.is_key,
-        })
-        .collect();
-    let v_data: Vec<Bytes> = frames.iter().map(|f| f.data.clone()).collect();
+    let (v_meta, v_data) =
+        fmp4::samples(frames.iter().map(|f| (f.duration_90k, f.is_key, &f.data)));
     let mut runs = vec![TrackRun {
         track_id: VIDEO_TRACK_ID,
         base_decode_time: frames.first().map_or(0, |f| f.pts_90k.max(0) as u64),
         samples: &v_meta,
         data: &v_data,
     }];
-    let a_meta: Vec<SampleMeta> = audio
-        .iter()
-        .map(|a| SampleMeta {
-            duration: a.duration,
-            size: a.data.len() as u32,
-            is_sync: true,
-        })
-        .collect();
-    let a_data: Vec<Bytes> = audio.iter().map(|a| a.data.clone()).collect();
+    let (a_meta, a_data) = fmp4::samples(audio.iter().map(|a| (a.duration, true, &a.data)));
     if audio_timescale.is_some() && !audio.is_empty() {
         runs.push(TrackRun {
             track_id: AUDIO_TRACK_ID,

@@ -168,6 +168,23 @@ pub struct SampleMeta {
     pub is_sync: bool,
 }
 
+/// A run's sample table and data from `(duration, is_sync, bytes)` per sample, in order.
+pub fn samples<'a>(
+    frames: impl ExactSizeIterator<Item = (u32, bool, &'a Bytes)>,
+) -> (Vec<SampleMeta>, Vec<Bytes>) {
+    let mut meta = Vec::with_capacity(frames.len());
+    let mut data = Vec::with_capacity(frames.len());
+    for (duration, is_sync, bytes) in frames {
+        meta.push(SampleMeta {
+            duration,
+            size: bytes.len() as u32,
+            is_sync,
+        });
+        data.push(bytes.clone());
+    }
+    (meta, data)
+}
+
 /// One track's run in a fragment.
 pub struct TrackRun<'a> {
     pub track_id: u32,

@@ -9,8 +9,11 @@ use super::{MediaEvent, StreamParams};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
-/// Events buffered per consumer before it is considered lagging (~40 s at 25 fps).
-pub const HUB_CAPACITY: usize = 1024;
+/// Events buffered before a consumer that has not read them is considered lagging: ~20 s of
+/// 25 fps video, ~7 s with audio. While any consumer is behind, the channel holds up to this
+/// many events (at 4 Mbit/s, ~5 MiB per camera without audio), so it stays small; a lagging
+/// consumer resynchronises at the next key frame.
+pub const HUB_CAPACITY: usize = 512;
 /// Bound on the frames kept for late joiners (a very long GOP is cut).
 const MAX_GOP_FRAMES: usize = 600;
 

@@ -8,10 +8,9 @@ use super::file::{MediaFile, WriteCounters};
 use super::index::IndexSender;
 use crate::config::ConfigStore;
 use crate::db::{Db, FileRow, IndexOp, RecordingRow};
-use crate::media::fmp4::{self, AUDIO_TRACK_ID, SampleMeta, TrackRun, VIDEO_TRACK_ID};
+use crate::media::fmp4::{self, AUDIO_TRACK_ID, TrackRun, VIDEO_TRACK_ID};
 use crate::media::timebase::{RunClock, ticks_90k_to_ns};
 use crate::media::{AudioFrame, MediaEvent, StreamParams, VideoFrame};
-use bytes::Bytes;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -212,31 +211,19 @@ impl Recorder {
         if self.file.is_none() && !self.open_file(&params, first, gop[0].received_wall_ns) {
             return;
         }
-        let mut samples = Vec::with_capacity(gop.len());
-        for (i, fr) in gop.iter().enumerate() {
+        let (samples, data) = fmp4::samples(gop.iter().enumerate().map(|(i, fr)| {
             let next = gop.get(i + 1).map(|n| n.pts_90k).unwrap_or(next_pts_90k);
-            samples.push(SampleMeta {
-                duration: (next - fr.pts_90k).clamp(1, 90_000 * 10) as u32,
-                size: fr.data.len() as u32,
-                is_sync: fr.is_key,
-            });
-        }
-        let data: Vec<Bytes> = gop.iter().map(|f| f.data.clone()).collect();
+            let duration = (next - fr.pts_90k).clamp(1, 90_000 * 10) as u32;
+            (duration, fr.is_key, &fr.data)
+        }));
         let mut runs = vec![TrackRun {
             track_id: VIDEO_TRACK_ID,
             base_decode_time: (first - self.file_origin_90k).max(0) as u64,
             samples: &samples,
             data: &data,
         }];
-        let audio_samples: Vec<SampleMeta> = audio
-            .iter()
-            .map(|a| SampleMeta {
-                duration: a.duration,
-                size: a.data.len() as u32,
-                is_sync: true,
-            })
-            .collect();
-        let audio_data: Vec<Bytes> = audio.iter().map(|a| a.data.clone()).collect();
+        let (audio_samples, audio_data) =
+            fmp4::samples(audio.iter().map(|a| (a.duration, true, &a.data)));
         if params.audio.is_some() && !audio.is_empty() {
             let origin = *self.file_audio_origin.get_or_insert(audio[0].pts);
             runs.push(TrackRun {

@@ -141,9 +141,15 @@ impl Drop for FileCam {
 
 /// Decodes an MP4 fully with `ffmpeg -xerror`; panics with ffmpeg's complaint otherwise.
 pub fn assert_decodes(what: &str, mp4: &[u8]) {
+    assert_decodes_as(what, "r.mp4", mp4);
+}
+
+/// Decodes `bytes`, saved as `name` (its extension tells ffmpeg the format), fully with
+/// `ffmpeg -xerror`; panics with ffmpeg's complaint otherwise.
+pub fn assert_decodes_as(what: &str, name: &str, bytes: &[u8]) {
     let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("r.mp4");
-    std::fs::write(&f, mp4).unwrap();
+    let f = dir.path().join(name);
+    std::fs::write(&f, bytes).unwrap();
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-xerror", "-i"])
         .arg(&f)
@@ -155,4 +161,28 @@ pub fn assert_decodes(what: &str, mp4: &[u8]) {
         "decode of {what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// ffprobe of the first video stream of `bytes`, saved as `name`: the `stream=` `entries`
+/// (comma-separated) as one CSV line. `nb_read_frames` counts the frames by reading them.
+pub fn probe_video(name: &str, bytes: &[u8], entries: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join(name);
+    std::fs::write(&f, bytes).unwrap();
+    let mut cmd = Command::new("ffprobe");
+    cmd.args(["-v", "error", "-select_streams", "v:0"]);
+    if entries.contains("nb_read_frames") {
+        cmd.arg("-count_frames");
+    }
+    let out = cmd
+        .args([
+            "-show_entries",
+            &format!("stream={entries}"),
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&f)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

@@ -5,6 +5,7 @@
 pub mod fakecam;
 pub mod httpcam;
 pub mod media;
+pub mod recordings;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -193,4 +194,27 @@ pub fn config_part(cam: &serde_json::Value) -> serde_json::Value {
         o.retain(|k, _| !matches!(k.as_str(), "status" | "status_reason" | "last_seen"));
     }
     v
+}
+
+/// A `[[cameras]]` TOML table; `extra` is more lines of the table (may be empty).
+pub fn camera_toml(id: &str, protocol: &str, encoding: &str, url: &str, extra: &str) -> String {
+    format!(
+        "[[cameras]]\nid = \"{id}\"\nname = \"{id}\"\nprotocol = \"{protocol}\"\nencoding = \"{encoding}\"\nurl = \"{url}\"\n{extra}\n"
+    )
+}
+
+/// Polls `f` every 100 ms until it holds; panics naming `what` after `timeout`.
+pub async fn wait_for(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Body of a successful GET as bytes.
+pub async fn bytes(req: reqwest::RequestBuilder) -> Vec<u8> {
+    let resp = req.send().await.expect("request");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    resp.bytes().await.unwrap().to_vec()
 }
