@@ -51,7 +51,7 @@ impl FakeCam {
         self.cams[i]["url_noauth"].as_str().unwrap().to_string()
     }
 
-    /// `drop`, `down`, `up`, `stall` or `resume`.
+    /// `drop`, `down`, `up`, `stall`, `resume` or `resize-WxH`.
     pub async fn control(&self, i: usize, action: &str) {
         let resp = reqwest::Client::new()
             .post(format!("{}/cams/{i}/{action}", self.control))
@@ -85,5 +85,53 @@ impl FakeCam {
             .await
             .expect("fakecam state json");
         v[i]["clients"].as_u64().expect("clients")
+    }
+}
+
+/// RTSP Digest with qop=auth (tests/fixtures/rtspauth.py) in front of camera `i` of a
+/// `FakeCam` started without auth: every request is checked in full before it goes upstream.
+pub struct DigestQopProxy {
+    child: Child,
+    pub port: u16,
+}
+
+impl DigestQopProxy {
+    pub fn start(cam: &FakeCam, i: usize, user: &str, password: &str) -> DigestQopProxy {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rtspauth.py");
+        let upstream = format!("127.0.0.1:{}", cam.cams[i]["port"]);
+        let mut child = Command::new("/usr/bin/python3")
+            .args([script, &upstream, user, password])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start rtspauth.py");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready = lines
+            .next()
+            .and_then(|l| l.ok())
+            .filter(|l| l.starts_with("READY "))
+            .expect("rtspauth.py READY");
+        std::thread::spawn(move || for _ in lines {});
+        let v: serde_json::Value = serde_json::from_str(&ready["READY ".len()..]).unwrap();
+        DigestQopProxy {
+            child,
+            port: v["port"].as_u64().unwrap() as u16,
+        }
+    }
+
+    /// The camera's URL through the proxy (path of camera `i`), without credentials.
+    pub fn url(&self, cam: &FakeCam, i: usize) -> String {
+        format!(
+            "rtsp://127.0.0.1:{}{}",
+            self.port,
+            cam.cams[i]["path"].as_str().unwrap()
+        )
+    }
+}
+
+impl Drop for DigestQopProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
