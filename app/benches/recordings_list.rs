@@ -30,7 +30,17 @@ fn main() {
                 width: 1920,
                 height: 1080,
             };
-            files.push(db.create_file(&mut row).unwrap());
+            let id = db.create_file(&mut row).unwrap();
+            files.push(id);
+            // The media file exists (sparse, as long as its recordings): the daemon's cleanup
+            // pass would otherwise drop the recordings of a file the disk lost while the
+            // benchmark runs.
+            let path = dir.path().join("recordings").join(&row.rel_path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::File::create(&path)
+                .unwrap()
+                .set_len(1000 + RECORDINGS / CAMERAS * 15_000_000)
+                .unwrap();
         }
         let start_ns: i64 = 1_700_000_000_000_000_000;
         let per_cam = RECORDINGS / CAMERAS;
@@ -67,6 +77,13 @@ fn main() {
         fill.elapsed().as_secs_f64()
     );
 
+    // The index stays as filled while pages are timed: retention long enough that none of the
+    // (2023) recordings is due, and no merge pass (it would combine them as it goes).
+    std::fs::write(
+        dir.path().join("mibee-nvr.toml"),
+        "[cleanup]\nretention_days = 3650\n\n[merge]\nenabled = false\n",
+    )
+    .unwrap();
     let ready = dir.path().join("ready");
     let mut child = Command::new(env!("CARGO_BIN_EXE_mibee-nvr"))
         .arg("--config")
@@ -122,6 +139,10 @@ fn main() {
                 if p(0.99) <= 5.0 { "met" } else { "NOT met" }
             );
         }
+        // Nothing was removed while it ran: every page above saw the whole index.
+        let url = format!("http://{addr}/api/recordings?limit=1");
+        let v: serde_json::Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(v["total"], RECORDINGS, "recordings removed during the run");
     });
     let _ = child.kill();
     let _ = child.wait();

@@ -6,7 +6,6 @@ mod common;
 use common::fakecam::FakeCam;
 use common::recordings::*;
 use common::*;
-use serde_json::Value;
 use std::time::Duration;
 
 /// These tests load the CPU with encoders; run them one at a time so timings hold.
@@ -99,30 +98,12 @@ async fn records_audio(camera_audio: &str, want_codec: &str) {
     verify_all(&d, "av", 15.0, true).await;
     let recs = recordings(&d, "av").await;
     let id = recs[0]["id"].as_str().unwrap();
-    let body = d
-        .get(&format!("/api/recordings/{id}/download"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("av.mp4");
-    std::fs::write(&f, &body).unwrap();
-    let out = std::process::Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "stream=codec_type,codec_name,duration",
-            "-of",
-            "json",
-        ])
-        .arg(&f)
-        .output()
-        .unwrap();
-    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let body = bytes(d.get(&format!("/api/recordings/{id}/download"))).await;
+    let p = common::media::probe_json(
+        "av.mp4",
+        &body,
+        &["-show_entries", "stream=codec_type,codec_name,duration"],
+    );
     let streams = p["streams"].as_array().unwrap();
     let audio = streams
         .iter()

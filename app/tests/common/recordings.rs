@@ -48,27 +48,17 @@ pub async fn verify(d: &Daemon, rec: &Value) -> (f64, u64, String) {
     assert_eq!(resp.status(), 200);
     let body = resp.bytes().await.unwrap();
     super::media::assert_decodes(id, &body);
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("r.mp4");
-    std::fs::write(&f, &body).unwrap();
-    let out = std::process::Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
+    let p = super::media::probe_json(
+        "r.mp4",
+        &body,
+        &[
             "-count_frames",
             "-select_streams",
             "v:0",
             "-show_entries",
-        ])
-        .args([
             "stream=nb_read_frames,profile:format=duration",
-            "-of",
-            "json",
-        ])
-        .arg(&f)
-        .output()
-        .unwrap();
-    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+        ],
+    );
     let dur: f64 = p["format"]["duration"].as_str().unwrap().parse().unwrap();
     let frames: u64 = p["streams"][0]["nb_read_frames"]
         .as_str()
