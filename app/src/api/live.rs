@@ -310,11 +310,9 @@ pub async fn snapshot(
     let snap = app
         .snapshots
         .get(&cam, async || -> ApiResult<(_, SourceFailure)> {
-            match app.pipelines.hub(&id) {
-                Some(hub) => {
-                    let (app, id) = (app.clone(), id.clone());
-                    let failure: SourceFailure =
-                        Box::new(move || app.pipelines.status(&id).and_then(|s| s.failure()));
+            match app.pipelines.source(&id) {
+                Some((hub, status)) => {
+                    let failure: SourceFailure = Box::new(move || status.failure());
                     Ok((hub, failure))
                 }
                 None => {

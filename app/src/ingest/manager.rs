@@ -139,14 +139,6 @@ impl Pipelines {
             .map(|p| (p.hub.clone(), p.status.clone()))
     }
 
-    pub fn hub(&self, id: &str) -> Option<Arc<Hub>> {
-        self.running
-            .lock()
-            .expect("pipelines lock")
-            .get(id)
-            .map(|p| p.hub.clone())
-    }
-
     /// Stops every pipeline and waits (bounded) for recorders to write what they hold.
     pub async fn shutdown(&self) {
         let all: Vec<Pipeline> = self

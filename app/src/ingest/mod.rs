@@ -33,15 +33,6 @@ pub struct StatusSnapshot {
     pub connect_attempts: u64,
 }
 
-impl StatusSnapshot {
-    /// Why the camera delivers nothing, when its last attempt failed.
-    pub fn failure(&self) -> Option<String> {
-        (matches!(self.kind, StatusKind::Error | StatusKind::Reconnecting)
-            && !self.reason.is_empty())
-        .then(|| self.reason.clone())
-    }
-}
-
 pub struct Status(Mutex<StatusSnapshot>);
 
 impl Default for Status {
@@ -69,6 +60,12 @@ impl Status {
             s.kind = StatusKind::Recording;
             s.reason.clear();
         }
+    }
+    /// Why the camera delivers nothing, when its last attempt failed.
+    pub fn failure(&self) -> Option<String> {
+        let s = self.0.lock().expect("status lock");
+        (matches!(s.kind, StatusKind::Error | StatusKind::Reconnecting) && !s.reason.is_empty())
+            .then(|| s.reason.clone())
     }
     pub fn attempt(&self) {
         self.0.lock().expect("status lock").connect_attempts += 1;

@@ -106,7 +106,7 @@ impl LiveStream {
 
     /// Why no media arrives, when the source connection reports an error.
     pub fn source_error(&self) -> Option<String> {
-        self.status.snapshot().failure()
+        self.status.failure()
     }
 
     pub fn owns_connection(&self) -> bool {
