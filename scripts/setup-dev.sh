@@ -28,6 +28,8 @@ APT_PACKAGES=(
   qemu-system-arm genimage squashfs-tools mtools dosfstools u-boot-tools fakeroot
   # the guest reaches the host's fake camera through a QEMU guestfwd to 127.0.0.1 (socat)
   socat
+  # app/tests/fixtures/netns.sh: private network namespaces for ONVIF / WS-Discovery peers
+  iproute2
   # live view tests play the streams in headless Chromium (app/tests/browser)
   chromium
 )
@@ -62,6 +64,25 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
   echo "setup: installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+# ONVIF peers (app/tests/fixtures/{ipycam_sim,onvif_validate}.py): the ipycam device simulator and
+# the strict zeep client onvif-zeep-async with the official ONVIF WSDL/XSD. Debian's python with
+# system site-packages, like the GStreamer fixtures. onvifmock.py itself needs only the stdlib.
+VENV_ONVIF="$MIBEE_CACHE/venv-onvif"
+IPYCAM_VERSION=1.3.0
+ONVIF_ZEEP_ASYNC_VERSION=4.3.0
+onvif_venv_ok() {
+  "$VENV_ONVIF/bin/python" - "$IPYCAM_VERSION" "$ONVIF_ZEEP_ASYNC_VERSION" 2>/dev/null <<'PY'
+import sys
+from importlib.metadata import version
+sys.exit(0 if (version("ipycam"), version("onvif-zeep-async")) == (sys.argv[1], sys.argv[2]) else 1)
+PY
+}
+if ! onvif_venv_ok; then
+  echo "setup: installing ipycam $IPYCAM_VERSION and onvif-zeep-async $ONVIF_ZEEP_ASYNC_VERSION into $VENV_ONVIF"
+  /usr/bin/python3 -m venv --system-site-packages "$VENV_ONVIF"
+  "$VENV_ONVIF/bin/pip" install -q --disable-pip-version-check \
+    "ipycam==$IPYCAM_VERSION" "onvif-zeep-async==$ONVIF_ZEEP_ASYNC_VERSION"
 fi
 # hls.js and playwright-core for app/tests/browser, pinned by its package-lock.json.
 BROWSER_DIR="$(cd "$(dirname "$0")/.." && pwd)/app/tests/browser"

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod live;
 pub mod media;
 pub mod metrics;
+pub mod onvif;
 pub mod server;
 pub mod state;
 pub mod storage;

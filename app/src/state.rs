@@ -21,6 +21,8 @@ pub struct Inner {
     pub pipelines: crate::ingest::manager::Pipelines,
     pub live: crate::live::Live,
     pub snapshots: crate::live::snapshot::Snapshots,
+    /// Connected ONVIF devices by camera.
+    pub onvif: crate::onvif::Devices,
     pub transcoding: tokio::sync::OnceCell<crate::transcode::check::TranscodingCheck>,
     pub index: crate::storage::index::IndexSender,
     pub counters: Arc<crate::storage::file::WriteCounters>,
@@ -76,6 +78,7 @@ impl AppState {
             pipelines: crate::ingest::manager::Pipelines::new(ctx),
             live: Default::default(),
             snapshots: crate::live::snapshot::Snapshots::new(),
+            onvif: Default::default(),
             transcoding: tokio::sync::OnceCell::new(),
             index,
             counters,

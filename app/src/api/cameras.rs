@@ -48,6 +48,8 @@ pub struct CameraView {
     pub has_password: bool,
     pub sub_stream_url: String,
     pub snapshot_url: String,
+    /// ONVIF media profile (token or name) recorded; empty: the first.
+    pub onvif_profile: String,
     pub sample_interval: u32,
     pub hls_max_fps: u32,
     pub did: String,
@@ -100,6 +102,7 @@ pub fn view(app: &AppState, cfg: &Config, cam: &CameraConfig) -> CameraView {
         has_password: !cam.password.is_empty(),
         sub_stream_url: cam.sub_stream_url.clone(),
         snapshot_url: cam.snapshot_url.clone(),
+        onvif_profile: cam.onvif_profile.clone(),
         sample_interval: cam.sample_interval,
         hls_max_fps: cam.hls_max_fps,
         did: cam.did.clone(),
@@ -139,6 +142,8 @@ pub struct CameraCreate {
     pub sub_stream_url: Option<String>,
     #[schema(pattern = r"^$|^[A-Za-z][A-Za-z0-9+.-]*://", max_length = 2048)]
     pub snapshot_url: Option<String>,
+    #[schema(max_length = 64)]
+    pub onvif_profile: Option<String>,
     #[schema(minimum = 1, maximum = 86400)]
     pub sample_interval: Option<u32>,
     #[schema(minimum = 0, maximum = 120)]
@@ -160,6 +165,7 @@ impl CameraCreate {
         set(&mut cam.password, self.password);
         set(&mut cam.sub_stream_url, self.sub_stream_url);
         set(&mut cam.snapshot_url, self.snapshot_url);
+        set(&mut cam.onvif_profile, self.onvif_profile);
         set(&mut cam.did, self.did);
         set(&mut cam.vendor, self.vendor);
         cam.enabled = self.enabled.unwrap_or(true);

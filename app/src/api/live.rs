@@ -286,6 +286,23 @@ pub async fn stop_stream(
     }))
 }
 
+/// The snapshot URI of an ONVIF camera's profile (asked once per connected device).
+async fn onvif_snapshot_uri(
+    app: &AppState,
+    cam: &crate::config::CameraConfig,
+) -> ApiResult<String> {
+    let dev = app.onvif.for_camera(cam).await?;
+    let uri = dev
+        .snapshot
+        .get_or_try_init(|| async {
+            let profile = dev.profile(&cam.onvif_profile).await?;
+            dev.snapshot_uri(&profile.token).await
+        })
+        .await?;
+    crate::onvif::check_host(uri)?;
+    Ok(uri.clone())
+}
+
 #[utoipa::path(get, path = "/api/cameras/{id}/snapshot", operation_id = "cameraSnapshot",
     tag = "live", security(("basic" = [])),
     params(("id" = String, Path, description = "Camera id", example = "front-door")),
@@ -303,10 +320,17 @@ pub async fn snapshot(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     let cfg = app.config.get();
-    let cam = cfg
+    let mut cam = cfg
         .camera(&id)
         .ok_or_else(|| ApiError::camera_not_found(&id))?
         .clone();
+    if cam.snapshot_url.is_empty() && crate::ingest::onvif_source::is_onvif_device(&cam) {
+        // The device's GetSnapshotUri; without one, a key frame of the stream.
+        match onvif_snapshot_uri(&app, &cam).await {
+            Ok(uri) => cam.snapshot_url = uri,
+            Err(e) => tracing::debug!(camera = %id, error = %e.message, "no ONVIF snapshot URI"),
+        }
+    }
     let snap = app
         .snapshots
         .get(&cam, async || -> ApiResult<(_, SourceFailure)> {

@@ -10,7 +10,9 @@ pub mod frames;
 pub mod health;
 pub mod json;
 pub mod live;
+pub mod onvif;
 pub mod openapi;
+pub mod ptz;
 pub mod recordings;
 pub mod settings;
 pub mod storage;
@@ -60,6 +62,42 @@ pub fn router(state: AppState) -> Router {
             .route("/api/cameras/{id}/live", get(live::websocket))
             .route("/api/cameras/{id}/stream", delete(live::stop_stream))
             .route("/api/cameras/{id}/snapshot", get(live::snapshot))
+            .route("/api/onvif/discover", post(onvif::discover))
+            .route("/api/onvif/discover/{ip}", get(onvif::device_detail))
+            .route("/api/cameras/{id}/onvif/profiles", get(onvif::profiles))
+            .route(
+                "/api/cameras/{id}/onvif/capabilities",
+                get(onvif::capabilities),
+            )
+            .route(
+                "/api/cameras/{id}/onvif/network",
+                get(onvif::get_network).put(onvif::put_network),
+            )
+            .route("/api/cameras/{id}/onvif/reboot", post(onvif::reboot))
+            .route("/api/cameras/{id}/snapshot/uri", get(onvif::snapshot_uri))
+            .route("/api/cameras/{id}/ptz/move", post(ptz::move_))
+            .route("/api/cameras/{id}/ptz/stop", post(ptz::stop))
+            .route("/api/cameras/{id}/ptz/status", get(ptz::status))
+            .route(
+                "/api/cameras/{id}/ptz/presets",
+                get(ptz::presets).post(ptz::create_preset),
+            )
+            .route(
+                "/api/cameras/{id}/ptz/presets/{token}",
+                delete(ptz::delete_preset),
+            )
+            .route(
+                "/api/cameras/{id}/ptz/presets/{token}/goto",
+                post(ptz::goto_preset),
+            )
+            .route(
+                "/api/cameras/{id}/imaging/settings",
+                get(ptz::get_imaging).put(ptz::put_imaging),
+            )
+            .route(
+                "/api/cameras/{id}/imaging/options",
+                get(ptz::imaging_options),
+            )
             .route("/api/recordings", get(recordings::list))
             .route(
                 "/api/recordings/batch-delete",

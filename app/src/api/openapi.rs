@@ -2,8 +2,8 @@
 //! `GET /api/openapi.json`. Every implemented endpoint must be listed here.
 
 use crate::api::{
-    archives, backups, camera_control, cameras, firmware, frames, health, live, recordings,
-    settings, storage, system,
+    archives, backups, camera_control, cameras, firmware, frames, health, live, onvif, ptz,
+    recordings, settings, storage, system,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -116,6 +116,24 @@ impl Modify for CameraLinks {
         backups::download,
         backups::upload,
         backups::restore,
+        onvif::discover,
+        onvif::device_detail,
+        onvif::profiles,
+        onvif::capabilities,
+        onvif::get_network,
+        onvif::put_network,
+        onvif::reboot,
+        onvif::snapshot_uri,
+        ptz::move_,
+        ptz::stop,
+        ptz::status,
+        ptz::presets,
+        ptz::create_preset,
+        ptz::goto_preset,
+        ptz::delete_preset,
+        ptz::get_imaging,
+        ptz::put_imaging,
+        ptz::imaging_options,
         openapi_json,
     ),
     tags(
@@ -126,6 +144,7 @@ impl Modify for CameraLinks {
         (name = "storage", description = "Storage statistics, trends, merge status"),
         (name = "backup", description = "Backups of the configuration and the database"),
         (name = "archives", description = "Archive groups: recordings by camera id, retention"),
+        (name = "onvif", description = "ONVIF cameras: discovery, profiles, PTZ, imaging, network, reboot"),
     )
 )]
 pub struct ApiDoc;

@@ -84,6 +84,9 @@ pub struct CameraConfig {
     pub sub_stream_url: String,
     #[serde(default)]
     pub snapshot_url: String,
+    /// ONVIF cameras: the media profile (token or name) to record; empty = the first.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub onvif_profile: String,
     #[serde(default = "one")]
     pub sample_interval: u32,
     #[serde(default)]
@@ -120,6 +123,7 @@ impl CameraConfig {
             password: String::new(),
             sub_stream_url: String::new(),
             snapshot_url: String::new(),
+            onvif_profile: String::new(),
             sample_interval: 1,
             hls_max_fps: 0,
             did: String::new(),

@@ -129,6 +129,8 @@ pub struct CameraPatch {
     pub sub_stream_url: Option<String>,
     #[schema(pattern = r"^$|^[A-Za-z][A-Za-z0-9+.-]*://", max_length = 2048)]
     pub snapshot_url: Option<String>,
+    #[schema(max_length = 64)]
+    pub onvif_profile: Option<String>,
     #[schema(minimum = 1, maximum = 86400)]
     pub sample_interval: Option<u32>,
     #[schema(minimum = 0, maximum = 120)]
@@ -248,6 +250,7 @@ impl CameraPatch {
         set(&mut cam.password, self.password);
         set(&mut cam.sub_stream_url, self.sub_stream_url);
         set(&mut cam.snapshot_url, self.snapshot_url);
+        set(&mut cam.onvif_profile, self.onvif_profile);
         set(&mut cam.sample_interval, self.sample_interval);
         set(&mut cam.hls_max_fps, self.hls_max_fps);
         set(&mut cam.did, self.did);

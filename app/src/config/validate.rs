@@ -284,6 +284,7 @@ fn validate_camera(prefix: &str, cam: &CameraConfig) -> VResult {
     for (k, v, max) in [
         ("username", &cam.username, 128),
         ("password", &cam.password, 256),
+        ("onvif_profile", &cam.onvif_profile, 64),
     ] {
         if v.chars().count() > max || v.chars().any(char::is_control) {
             return Err(ValidationError::new(

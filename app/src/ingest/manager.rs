@@ -32,7 +32,8 @@ pub struct Pipelines {
 pub fn recordable(cam: &CameraConfig) -> bool {
     let url = cam.url.to_ascii_lowercase();
     match cam.protocol {
-        Protocol::Rtsp | Protocol::Onvif | Protocol::Xiaomi => url.starts_with("rtsp"),
+        Protocol::Rtsp | Protocol::Xiaomi => url.starts_with("rtsp"),
+        Protocol::Onvif => url.starts_with("rtsp") || url.starts_with("http"),
         Protocol::Http => url.starts_with("http"),
     }
 }

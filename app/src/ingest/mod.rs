@@ -5,6 +5,7 @@
 pub mod http;
 pub mod http_mjpeg;
 pub mod manager;
+pub mod onvif_source;
 pub mod rtsp;
 
 use crate::config::CameraConfig;
@@ -118,6 +119,11 @@ pub fn set_loopback_only(on: bool) {
     LOOPBACK_ONLY.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Whether the loopback-only test mode is on.
+pub fn loopback_only() -> bool {
+    LOOPBACK_ONLY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Refuses a camera URL the current mode does not allow (checked before any connection).
 pub fn check_camera_host(url: &str) -> Result<(), SessionError> {
     if !LOOPBACK_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
@@ -217,7 +223,8 @@ pub async fn supervise(
         );
         let started = std::time::Instant::now();
         status.attempt();
-        let is_http = cam.url.to_ascii_lowercase().starts_with("http");
+        let onvif = onvif_source::is_onvif_device(&cam);
+        let is_http = !onvif && cam.url.to_ascii_lowercase().starts_with("http");
         sink.record_every = crate::media::mjpeg::Decimator::new(
             if cam.encoding == crate::config::Encoding::Mjpeg {
                 cam.sample_interval
@@ -227,6 +234,10 @@ pub async fn supervise(
         );
         let result = match check_camera_host(&cam.url) {
             Ok(()) if is_http => http_mjpeg::run_session(&cam, &mut sink, &status, &mut stop).await,
+            Ok(()) if onvif => match onvif_source::resolve(&cam).await {
+                Ok(resolved) => rtsp::run_session(&resolved, &mut sink, &status, &mut stop).await,
+                Err(e) => Err(e),
+            },
             Ok(()) => rtsp::run_session(&cam, &mut sink, &status, &mut stop).await,
             Err(e) => Err(e),
         };

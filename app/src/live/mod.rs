@@ -195,7 +195,11 @@ impl Live {
         };
         let lower = url.to_ascii_lowercase();
         let scheme_ok = lower.starts_with("rtsp") || lower.starts_with("http");
-        if !scheme_ok || (cam.encoding != Encoding::Mjpeg && !lower.starts_with("rtsp")) {
+        // An ONVIF device address: the ingest asks the device for its RTSP URI.
+        let onvif =
+            cam.sub_stream_url.is_empty() && crate::ingest::onvif_source::is_onvif_device(cam);
+        if !onvif && (!scheme_ok || (cam.encoding != Encoding::Mjpeg && !lower.starts_with("rtsp")))
+        {
             return Err(ApiError::new(
                 ErrorCode::HlsUnsupportedCodec,
                 "live view needs an RTSP camera, or an MJPEG one".to_string(),

@@ -5,6 +5,7 @@
 pub mod fakecam;
 pub mod httpcam;
 pub mod media;
+pub mod onvifmock;
 pub mod recordings;
 
 use std::path::{Path, PathBuf};
