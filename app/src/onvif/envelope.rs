@@ -1,6 +1,6 @@
 //! The shape a SOAP reply must have before oxvif's namespace-blind parser reads it: a
-//! SOAP 1.2 (or 1.1) Envelope whose Body holds a Fault or an element of an ONVIF namespace,
-//! no DTD (SOAP forbids them; this also rules out entity expansion), no undeclared prefix,
+//! SOAP 1.2 Envelope (what ONVIF mandates) whose Body holds a Fault or an element of the
+//! service's namespace (the namespace of the request's action), no DTD (SOAP forbids them; this also rules out entity expansion), no undeclared prefix,
 //! and bounded nesting. A reply that fails is "not an ONVIF reply".
 
 use quick_xml::events::Event;
@@ -8,8 +8,6 @@ use quick_xml::name::ResolveResult;
 use quick_xml::reader::NsReader;
 
 const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
-const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
-const ONVIF: &str = "http://www.onvif.org/";
 /// Deeper than any ONVIF reply (GetProfiles nests ~8 levels).
 const MAX_DEPTH: usize = 64;
 
@@ -25,8 +23,14 @@ fn show(ns: &Option<String>) -> String {
     ns.clone().unwrap_or_else(|| "none".into())
 }
 
-/// Checks the reply up to the first element of its Body.
-pub fn check(xml: &str) -> Result<(), String> {
+/// The namespace of an action's reply element: the action URI without its last segment
+/// (`http://www.onvif.org/ver20/ptz/wsdl/GetStatus` → `http://www.onvif.org/ver20/ptz/wsdl`).
+pub fn action_namespace(action: &str) -> &str {
+    action.rsplit_once('/').map_or(action, |(ns, _)| ns)
+}
+
+/// Checks the reply up to the first element of its Body, which must be in `service_ns`.
+pub fn check(xml: &str, service_ns: &str) -> Result<(), String> {
     let mut reader = NsReader::from_str(xml);
     let mut depth = 0usize;
     let mut envelope_ns: Option<String> = None;
@@ -42,10 +46,9 @@ pub fn check(xml: &str) -> Result<(), String> {
                 let local = e.local_name();
                 let local = local.as_ref().to_string();
                 if depth == 0 {
-                    let soap = ns.as_deref() == Some(SOAP12) || ns.as_deref() == Some(SOAP11);
-                    if local != "Envelope" || !soap {
+                    if local != "Envelope" || ns.as_deref() != Some(SOAP12) {
                         return Err(format!(
-                            "the root is {local} in namespace {}, not a SOAP Envelope",
+                            "the root is {local} in namespace {}, not a SOAP 1.2 Envelope",
                             show(&ns)
                         ));
                     }
@@ -57,12 +60,11 @@ pub fn check(xml: &str) -> Result<(), String> {
                     in_body = true;
                 } else if depth == 2 && in_body {
                     let fault = local == "Fault" && ns == envelope_ns;
-                    let onvif = ns.as_deref().is_some_and(|n| n.starts_with(ONVIF));
-                    if fault || onvif {
+                    if fault || ns.as_deref() == Some(service_ns) {
                         return Ok(());
                     }
                     return Err(format!(
-                        "the Body holds {local} in namespace {}, not an ONVIF reply",
+                        "the Body holds {local} in namespace {}, not {service_ns}",
                         show(&ns)
                     ));
                 }
@@ -91,14 +93,23 @@ mod tests {
 
     const OK: &str = r#"<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><s:Header/><s:Body><tds:GetScopesResponse/></s:Body></s:Envelope>"#;
 
+    const DEVICE: &str = "http://www.onvif.org/ver10/device/wsdl";
+
     #[test]
     fn envelopes() {
-        assert!(check(OK).is_ok());
+        assert_eq!(
+            action_namespace("http://www.onvif.org/ver10/device/wsdl/GetScopes"),
+            DEVICE
+        );
+        assert!(check(OK, DEVICE).is_ok());
         let fault = r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><e:Fault/></e:Body></e:Envelope>"#;
-        assert!(check(fault).is_ok());
+        assert!(check(fault, DEVICE).is_ok());
+        assert!(check(OK, "http://www.onvif.org/ver10/media/wsdl").is_err());
         for bad in [
             OK.replace("2003/05/soap-envelope", "2003/05/soap-envelopX"),
             OK.replace("www.onvif.org", "example.com"),
+            OK.replace("device/wsdl", "device/wrong"),
+            OK.replace("http://www.w3.org/2003/05/soap-envelope", "http://schemas.xmlsoap.org/soap/envelope/"),
             OK.replace("<s:Header/>", "<!DOCTYPE x [<!ENTITY a \"aaaa\">]><s:Header/>"),
             format!("<!DOCTYPE lol [<!ENTITY a \"a\">]>{OK}"),
             OK.replace("tds:GetScopesResponse", "tx:GetScopesResponse"),
@@ -111,7 +122,7 @@ mod tests {
             ),
             String::new(),
         ] {
-            assert!(check(&bad).is_err(), "{bad}");
+            assert!(check(&bad, DEVICE).is_err(), "{bad}");
         }
     }
 }

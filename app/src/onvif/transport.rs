@@ -94,8 +94,8 @@ impl Bounded {
     }
 }
 
-/// Reads at most `MAX_REPLY_BYTES` of the body.
-async fn read_bounded(mut resp: reqwest::Response) -> Result<String, TransportError> {
+/// Reads at most `MAX_REPLY_BYTES` of the body, and checks it is a SOAP reply to `action`.
+async fn read_bounded(mut resp: reqwest::Response, action: &str) -> Result<String, TransportError> {
     let refused = |why: String| TransportError::HttpStatus {
         status: REFUSED_REPLY_STATUS,
         body: why,
@@ -120,7 +120,7 @@ async fn read_bounded(mut resp: reqwest::Response) -> Result<String, TransportEr
         buf.extend_from_slice(&chunk);
     }
     let text = String::from_utf8(buf).map_err(|_| refused("reply is not UTF-8 text".into()))?;
-    super::envelope::check(&text).map_err(refused)?;
+    super::envelope::check(&text, super::envelope::action_namespace(action)).map_err(refused)?;
     Ok(text)
 }
 
@@ -145,9 +145,9 @@ impl Transport for Bounded {
             || status == StatusCode::BAD_REQUEST
             || status == StatusCode::INTERNAL_SERVER_ERROR
         {
-            return read_bounded(resp).await;
+            return read_bounded(resp, action).await;
         }
-        let body = read_bounded(resp).await.unwrap_or_default();
+        let body = read_bounded(resp, action).await.unwrap_or_default();
         Err(TransportError::HttpStatus {
             status: status.as_u16(),
             body: body.chars().take(200).collect(),
