@@ -55,6 +55,8 @@ pub struct DiscoverRequest {
     /// Also probe each address of this IPv4 CIDR by unicast (at most 1024 addresses).
     #[schema(max_length = 18)]
     pub target: Option<String>,
+    /// Beyond the spec: `false` skips the multicast probe (scan `target` only).
+    pub multicast: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -81,7 +83,8 @@ pub async fn discover(
         )));
     }
     let target = req.target.as_deref().filter(|t| !t.is_empty());
-    let devices = discover::discover(Duration::from_secs_f64(timeout_s), target).await?;
+    let multicast = req.multicast.unwrap_or(true);
+    let devices = discover::discover(Duration::from_secs_f64(timeout_s), target, multicast).await?;
     Ok(Json(DiscoverResponse { devices }))
 }
 

@@ -191,18 +191,30 @@ fn describe(d: oxvif::DiscoveredDevice) -> Found {
     }
 }
 
-/// Whether multicast may leave this process: not in the loopback-only test mode, unless the
-/// daemon runs in a network namespace of its own (one a test created).
+/// Whether multicast may be sent: always, except in the loopback-only test mode, where only
+/// a network namespace with nothing but loopback interfaces (one a test created) keeps it
+/// on the box. `/proc/net/dev` lists the interfaces of this process's namespace.
 fn multicast_allowed() -> bool {
     if !crate::ingest::loopback_only() {
         return true;
     }
-    let ns = |p: &str| std::fs::read_link(p).ok();
-    matches!((ns("/proc/self/ns/net"), ns("/proc/1/ns/net")), (Some(a), Some(b)) if a != b)
+    let Ok(dev) = std::fs::read_to_string("/proc/net/dev") else {
+        return false;
+    };
+    let names: Vec<&str> = dev
+        .lines()
+        .filter_map(|l| l.split_once(':').map(|(name, _)| name.trim()))
+        .collect();
+    !names.is_empty() && names.iter().all(|n| *n == "lo")
 }
 
-/// Runs a discovery: multicast, plus unicast to `target`; then enrichment.
-pub async fn discover(timeout: Duration, target: Option<&str>) -> ApiResult<Vec<Found>> {
+/// Runs a discovery: multicast (unless turned off), plus unicast to `target`; then
+/// enrichment.
+pub async fn discover(
+    timeout: Duration,
+    target: Option<&str>,
+    multicast: bool,
+) -> ApiResult<Vec<Found>> {
     let addrs = match target {
         Some(t) => targets(t)?,
         None => Vec::new(),
@@ -214,7 +226,7 @@ pub async fn discover(timeout: Duration, target: Option<&str>) -> ApiResult<Vec<
     }
     let deadline = Instant::now() + timeout;
     let multicast = async {
-        if multicast_allowed() {
+        if multicast && multicast_allowed() {
             oxvif::discovery::probe_result(timeout)
                 .await
                 .unwrap_or_default()

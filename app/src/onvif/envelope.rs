@@ -29,8 +29,13 @@ pub fn action_namespace(action: &str) -> &str {
     action.rsplit_once('/').map_or(action, |(ns, _)| ns)
 }
 
-/// Checks the reply up to the first element of its Body, which must be in `service_ns`.
-pub fn check(xml: &str, service_ns: &str) -> Result<(), String> {
+/// Checks the reply to `action` up to the first element of its Body, which must be a Fault
+/// or in the action's namespace. A device that forgets to declare the prefix of its
+/// response element (ipycam does; so do some cameras) is tolerated when the element is the
+/// one the action expects; a declared wrong namespace is not.
+pub fn check(xml: &str, action: &str) -> Result<(), String> {
+    let service_ns = action_namespace(action);
+    let expected = format!("{}Response", action.rsplit('/').next().unwrap_or(action));
     let mut reader = NsReader::from_str(xml);
     let mut depth = 0usize;
     let mut envelope_ns: Option<String> = None;
@@ -42,7 +47,9 @@ pub fn check(xml: &str, service_ns: &str) -> Result<(), String> {
         match event {
             Event::DocType(_) => return Err("the reply has a DTD, which SOAP forbids".into()),
             Event::Start(ref e) | Event::Empty(ref e) => {
-                let ns = namespace(ns)?;
+                let undeclared = matches!(ns, ResolveResult::Unknown(_));
+                let tolerated = undeclared && depth == 2 && in_body;
+                let ns = if tolerated { Ok(None) } else { namespace(ns) }?;
                 let local = e.local_name();
                 let local = local.as_ref().to_string();
                 if depth == 0 {
@@ -60,7 +67,10 @@ pub fn check(xml: &str, service_ns: &str) -> Result<(), String> {
                     in_body = true;
                 } else if depth == 2 && in_body {
                     let fault = local == "Fault" && ns == envelope_ns;
-                    if fault || ns.as_deref() == Some(service_ns) {
+                    if fault
+                        || ns.as_deref() == Some(service_ns)
+                        || (undeclared && local == expected)
+                    {
                         return Ok(());
                     }
                     return Err(format!(
@@ -89,11 +99,12 @@ pub fn check(xml: &str, service_ns: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{action_namespace, check};
 
     const OK: &str = r#"<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><s:Header/><s:Body><tds:GetScopesResponse/></s:Body></s:Envelope>"#;
 
     const DEVICE: &str = "http://www.onvif.org/ver10/device/wsdl";
+    const SCOPES: &str = "http://www.onvif.org/ver10/device/wsdl/GetScopes";
 
     #[test]
     fn envelopes() {
@@ -101,10 +112,22 @@ mod tests {
             action_namespace("http://www.onvif.org/ver10/device/wsdl/GetScopes"),
             DEVICE
         );
-        assert!(check(OK, DEVICE).is_ok());
+        assert!(check(OK, SCOPES).is_ok());
         let fault = r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><e:Fault/></e:Body></e:Envelope>"#;
-        assert!(check(fault, DEVICE).is_ok());
-        assert!(check(OK, "http://www.onvif.org/ver10/media/wsdl").is_err());
+        assert!(check(fault, SCOPES).is_ok());
+        assert!(check(OK, "http://www.onvif.org/ver10/media/wsdl/GetScopes").is_err());
+        let sloppy = OK.replace("tds:GetScopesResponse", "tx:GetScopesResponse");
+        assert!(
+            check(&sloppy, SCOPES).is_ok(),
+            "an undeclared prefix on the expected element"
+        );
+        assert!(
+            check(
+                &sloppy,
+                "http://www.onvif.org/ver10/device/wsdl/GetHostname"
+            )
+            .is_err()
+        );
         for bad in [
             OK.replace("2003/05/soap-envelope", "2003/05/soap-envelopX"),
             OK.replace("www.onvif.org", "example.com"),
@@ -112,7 +135,7 @@ mod tests {
             OK.replace("http://www.w3.org/2003/05/soap-envelope", "http://schemas.xmlsoap.org/soap/envelope/"),
             OK.replace("<s:Header/>", "<!DOCTYPE x [<!ENTITY a \"aaaa\">]><s:Header/>"),
             format!("<!DOCTYPE lol [<!ENTITY a \"a\">]>{OK}"),
-            OK.replace("tds:GetScopesResponse", "tx:GetScopesResponse"),
+            OK.replace("<s:Header/>", "<x:Header/>"),
             OK[..OK.len() / 2].to_string(),
             "<html><body>hi</body></html>".into(),
             r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body></s:Body></s:Envelope>"#.into(),
@@ -122,7 +145,7 @@ mod tests {
             ),
             String::new(),
         ] {
-            assert!(check(&bad, DEVICE).is_err(), "{bad}");
+            assert!(check(&bad, SCOPES).is_err(), "{bad}");
         }
     }
 }

@@ -120,7 +120,7 @@ async fn read_bounded(mut resp: reqwest::Response, action: &str) -> Result<Strin
         buf.extend_from_slice(&chunk);
     }
     let text = String::from_utf8(buf).map_err(|_| refused("reply is not UTF-8 text".into()))?;
-    super::envelope::check(&text, super::envelope::action_namespace(action)).map_err(refused)?;
+    super::envelope::check(&text, action).map_err(refused)?;
     Ok(text)
 }
 
