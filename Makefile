@@ -7,7 +7,7 @@ CROSS_TARGETS := aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf
 BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/mibee-nvr
 
 .PHONY: all setup run build test unit-test lint fmt schemathesis cross cross-smoke \
-        cross-smoke-aarch64 bench clean help debs app-image image-qemu ota-fixtures \
+        cross-smoke-aarch64 bench fuzz clean help debs app-image image-qemu ota-fixtures \
         hw-test-qemu image-rpi4 hw-test-raspi3b br-cargo-fetch image-armv7 hw-test-armv7 \
         app-image-armv7 image-rpi3
 
@@ -51,6 +51,16 @@ cross-smoke-aarch64: ## CI's cross check: aarch64 release build + qemu smoke run
 
 test: setup lint unit-test schemathesis cross-smoke-aarch64 hw-test-qemu hw-test-armv7 \
       image-rpi4 image-rpi3 ## Everything CI runs (the Pi images are built, not booted)
+
+FUZZ_RUNS ?= 3000000
+FUZZ_CORPUS ?= /var/cache/mibee-nvr/fuzz-corpus/onvif_reply
+fuzz: ## Fuzz the ONVIF reply parser (cargo-fuzz, nightly): FUZZ_RUNS executions
+	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	mkdir -p $(FUZZ_CORPUS)
+	cd app && CARGO_TARGET_DIR=/var/cache/mibee-nvr/fuzz-target cargo +nightly fuzz run onvif_reply \
+	  $(FUZZ_CORPUS) fuzz/seeds/onvif_reply -- -runs=$(FUZZ_RUNS) -max_len=65536 -rss_limit_mb=1024 \
+	  -print_final_stats=1
 
 bench: setup ## Benchmarks (ratios against the named peer where the goals name one)
 	./scripts/bench.sh

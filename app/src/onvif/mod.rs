@@ -6,6 +6,7 @@
 pub mod device;
 pub mod discover;
 pub mod envelope;
+pub mod fuzz;
 pub mod imaging;
 pub mod network;
 pub mod ptz;
