@@ -8,6 +8,7 @@ mod common;
 
 use common::httpcam::HttpCam;
 use common::onvifmock::OnvifMock;
+use common::recordings::{cam, wait_status};
 use common::{Daemon, camera_toml, expect_error, json};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -50,6 +51,13 @@ async fn not_onvif_unreachable_and_refused() {
             &mock.device_url(),
             "username = \"admin\"\npassword = \"wrong\"",
         ),
+        camera_toml(
+            "badrec",
+            "onvif",
+            "h264",
+            &mock.device_url(),
+            "username = \"admin\"\npassword = \"wrong\"",
+        ),
     ]
     .concat();
     let d = Daemon::start_with_config(Some(&cfg)).await;
@@ -89,6 +97,10 @@ async fn not_onvif_unreachable_and_refused() {
         "CAMERA_NOT_FOUND",
     )
     .await;
+    // Recording a camera whose credentials the device refuses: a persistent error, with why.
+    wait_status(&d, "badrec", "error", Duration::from_secs(15)).await;
+    let reason = cam(&d, "badrec").await["status_reason"].clone();
+    assert!(reason.as_str().unwrap().contains("username and password"), "{reason}");
 
     // Device detail by address.
     let web_addr = format!("/api/onvif/discover/127.0.0.1:{}", web.port);

@@ -15,7 +15,7 @@ pub fn is_onvif_device(cam: &CameraConfig) -> bool {
 /// The camera with `url` replaced by the RTSP URI of its profile.
 pub async fn resolve(cam: &CameraConfig) -> Result<CameraConfig, SessionError> {
     let to_session = |e: crate::error::ApiError| match e.code {
-        ErrorCode::OnvifConnectionFailed if e.message.contains("credentials") => SessionError::Auth,
+        _ if crate::onvif::credentials_refused(&e) => SessionError::Auth,
         ErrorCode::OnvifConnectionFailed | ErrorCode::CameraUnreachable => {
             SessionError::Rtsp(format!("ONVIF: {}", e.message))
         }

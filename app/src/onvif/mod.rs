@@ -33,6 +33,15 @@ pub enum Stage {
     Operation,
 }
 
+/// The words of every "credentials refused" error (see `credentials_refused`).
+const CREDENTIALS_REFUSED: &str = "rejected the credentials";
+
+/// Whether `e` says the device refused the camera's credentials (a persistent failure
+/// for the recorder, not a dropped connection).
+pub fn credentials_refused(e: &ApiError) -> bool {
+    e.code == ErrorCode::OnvifConnectionFailed && e.message.contains(CREDENTIALS_REFUSED)
+}
+
 /// Maps an oxvif failure of `what` (an operation name) at `url` to the API error.
 pub fn classify(err: &OnvifError, url: &str, what: &str, stage: Stage) -> ApiError {
     let not_onvif = |why: String| match stage {
@@ -66,7 +75,7 @@ pub fn classify(err: &OnvifError, url: &str, what: &str, stage: Stage) -> ApiErr
             transport::REFUSED_REPLY_STATUS => not_onvif(body.clone()),
             401 | 403 => ApiError::new(
                 ErrorCode::OnvifConnectionFailed,
-                format!("the ONVIF device at {url} rejected the credentials (HTTP {status})"),
+                format!("the ONVIF device at {url} {CREDENTIALS_REFUSED} (HTTP {status})"),
             ),
             s => not_onvif(format!("HTTP {s}")),
         },
@@ -81,7 +90,7 @@ pub fn classify(err: &OnvifError, url: &str, what: &str, stage: Stage) -> ApiErr
             match local {
                 "NotAuthorized" | "FailedAuthentication" | "InvalidSecurity" => ApiError::new(
                     ErrorCode::OnvifConnectionFailed,
-                    format!("the ONVIF device at {url} rejected the credentials: {reason}"),
+                    format!("the ONVIF device at {url} {CREDENTIALS_REFUSED}: {reason}"),
                 ),
                 "ActionNotSupported" | "NotSupported" | "NoImagingForSource" | "NoPTZProfile" => {
                     ApiError::new(
