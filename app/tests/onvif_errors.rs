@@ -100,7 +100,10 @@ async fn not_onvif_unreachable_and_refused() {
     // Recording a camera whose credentials the device refuses: a persistent error, with why.
     wait_status(&d, "badrec", "error", Duration::from_secs(15)).await;
     let reason = cam(&d, "badrec").await["status_reason"].clone();
-    assert!(reason.as_str().unwrap().contains("username and password"), "{reason}");
+    assert!(
+        reason.as_str().unwrap().contains("username and password"),
+        "{reason}"
+    );
 
     // Device detail by address.
     let web_addr = format!("/api/onvif/discover/127.0.0.1:{}", web.port);
