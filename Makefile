@@ -7,7 +7,7 @@ CROSS_TARGETS := aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf
 BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/mibee-nvr
 
 .PHONY: all setup run build test unit-test lint fmt schemathesis cross cross-smoke \
-        cross-smoke-aarch64 bench fuzz clean help debs app-image image-qemu ota-fixtures \
+        cross-smoke-aarch64 bench fuzz ui ui-test clean help debs app-image image-qemu ota-fixtures \
         hw-test-qemu image-rpi4 hw-test-raspi3b br-cargo-fetch image-armv7 hw-test-armv7 \
         app-image-armv7 image-rpi3
 
@@ -19,10 +19,23 @@ help: ## This list
 setup: ## Install what a fresh Debian 12 machine lacks (apt, rustup targets, test tools)
 	./scripts/setup-dev.sh
 
-run: ## Run the daemon: config ./data/mibee-nvr.toml (created with defaults), :9090
+UI_DIR := app/ui
+# The web UI (app/ui, Preact + Vite) built into app/ui/dist, which the daemon embeds (release)
+# or reads (debug). Rebuilt when a source file is newer than the build.
+UI_SOURCES := $(shell find $(UI_DIR)/src $(UI_DIR)/index.html $(UI_DIR)/vite.config.ts $(UI_DIR)/package-lock.json -type f 2>/dev/null)
+$(UI_DIR)/dist/index.html: $(UI_SOURCES)
+	cd $(UI_DIR) && (cmp -s package-lock.json node_modules/.installed-lock.json || \
+	  (npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.installed-lock.json)) \
+	  && npm run build
+ui: $(UI_DIR)/dist/index.html ## Build the web UI (npm) into app/ui/dist
+
+ui-test: ui ## The web UI's unit tests (Vitest)
+	cd $(UI_DIR) && npm test
+
+run: ui ## Run the daemon: config ./data/mibee-nvr.toml (created with defaults), :9090
 	$(CARGO) run --release -p mibee-nvr -- --config ./data/mibee-nvr.toml serve
 
-build: ## Debug build for the host
+build: ui ## Debug build for the host
 	$(CARGO) build -p mibee-nvr
 
 lint: ## rustfmt check and clippy with warnings as errors
@@ -32,24 +45,24 @@ lint: ## rustfmt check and clippy with warnings as errors
 fmt: ## Format the code
 	$(CARGO) fmt --all
 
-unit-test: ## Unit and integration tests (the daemon as a real process, real HTTP)
+unit-test: ui ## Unit and integration tests (the daemon as a real process, real HTTP)
 	$(CARGO) test --workspace
 
 schemathesis: build ## Fuzz the served OpenAPI document with schemathesis
 	./scripts/schemathesis.sh $(BIN_DEBUG)
 
-cross: ## Release binaries for aarch64 and armv7 (glibc)
+cross: ui ## Release binaries for aarch64 and armv7 (glibc)
 	for t in $(CROSS_TARGETS); do $(CARGO) build --release -p mibee-nvr --target $$t || exit 1; done
 	@for t in $(CROSS_TARGETS); do ls -l $(CARGO_TARGET_DIR)/$$t/release/mibee-nvr; done
 
 cross-smoke: cross ## Run both cross binaries under qemu-user and check /api/health
 	for t in $(CROSS_TARGETS); do ./scripts/cross-smoke.sh $$t || exit 1; done
 
-cross-smoke-aarch64: ## CI's cross check: aarch64 release build + qemu smoke run
+cross-smoke-aarch64: ui ## CI's cross check: aarch64 release build + qemu smoke run
 	$(CARGO) build --release -p mibee-nvr --target aarch64-unknown-linux-gnu
 	./scripts/cross-smoke.sh aarch64-unknown-linux-gnu
 
-test: setup lint unit-test schemathesis cross-smoke-aarch64 hw-test-qemu hw-test-armv7 \
+test: setup lint ui-test unit-test schemathesis cross-smoke-aarch64 hw-test-qemu hw-test-armv7 \
       image-rpi4 image-rpi3 ## Everything CI runs (the Pi images are built, not booted)
 
 FUZZ_RUNS ?= 3000000
@@ -119,7 +132,7 @@ out/.debs-armhf:
 	touch $@
 
 APPBIN7 := $(CARGO_TARGET_DIR)/armv7-unknown-linux-gnueabihf/release/mibee-nvr
-app-image-armv7: ## The armv7 daemon for the image: static glibc release build
+app-image-armv7: ui ## The armv7 daemon for the image: static glibc release build
 	$(CARGO) build --release -p mibee-nvr --target armv7-unknown-linux-gnueabihf
 
 Q7 := out/qemu-armv7
@@ -148,7 +161,7 @@ image-rpi3: debs app-image-armv7 $(UPDATE_PUB) ## Raspberry Pi 3 SD image (armv7
 hw-test-armv7: image-armv7 ## The armv7 image boots under qemu-system-arm and answers the API
 	timeout 300 python3 hw-tests/qemu_test.py --image $(Q7)/disk.img --uboot none --armv7 $(Q7)/zImage $(Q7)/initrd.img
 
-app-image: ## The daemon as the image runs it: static aarch64 glibc release build
+app-image: ui ## The daemon as the image runs it: static aarch64 glibc release build
 	$(CARGO) build --release -p mibee-nvr --target $(IMG_TARGET)
 
 $(UPDATE_PUB): | build

@@ -30,8 +30,9 @@ APT_PACKAGES=(
   socat
   # app/tests/fixtures/netns.sh: private network namespaces for ONVIF / WS-Discovery peers
   iproute2
-  # live view tests play the streams in headless Chromium (app/tests/browser)
-  chromium
+  # live view tests play the streams in headless Chromium (app/tests/browser); the UI's
+  # Chinese pages need a CJK font to render in its screenshots
+  chromium fonts-wqy-microhei
 )
 # Node.js for the browser harnesses (any packaged node >= 18 with npm will do).
 command -v node >/dev/null || APT_PACKAGES+=(nodejs)
@@ -89,6 +90,13 @@ BROWSER_DIR="$(cd "$(dirname "$0")/.." && pwd)/app/tests/browser"
 if ! cmp -s "$BROWSER_DIR/package-lock.json" "$BROWSER_DIR/node_modules/.installed-lock.json"; then
   echo "setup: npm ci in $BROWSER_DIR"
   (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error \
+    && cp package-lock.json node_modules/.installed-lock.json)
+fi
+# The web UI's build tools (Vite, Vitest, TypeScript), pinned by app/ui/package-lock.json.
+UI_DIR="$(cd "$(dirname "$0")/.." && pwd)/app/ui"
+if ! cmp -s "$UI_DIR/package-lock.json" "$UI_DIR/node_modules/.installed-lock.json"; then
+  echo "setup: npm ci in $UI_DIR"
+  (cd "$UI_DIR" && npm ci --no-audit --no-fund --loglevel=error \
     && cp package-lock.json node_modules/.installed-lock.json)
 fi
 echo "setup: ok"

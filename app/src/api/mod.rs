@@ -17,6 +17,7 @@ pub mod recordings;
 pub mod settings;
 pub mod storage;
 pub mod system;
+pub mod ui;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -154,20 +155,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/readyz", get(health::readyz))
         .route("/api/openapi.json", get(openapi::openapi_json))
         .merge(protected)
-        .fallback(not_found)
+        .fallback(ui::serve)
         .layer(from_fn(json_method_not_allowed))
         .layer(from_fn_with_state(
             state.clone(),
             crate::metrics::count_requests,
         ))
         .with_state(state)
-}
-
-async fn not_found(req: Request) -> ApiError {
-    ApiError::new(
-        ErrorCode::NotFound,
-        format!("no such endpoint: {}", req.uri().path()),
-    )
 }
 
 /// axum answers a known path with an unsupported method with an empty 405 and an `Allow`
