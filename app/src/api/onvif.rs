@@ -13,16 +13,19 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use std::time::Duration;
 use utoipa::ToSchema;
 
 pub const ERR_ONVIF: &str =
     "ONVIF_CONNECTION_FAILED: the device cannot be reached, or rejected the credentials";
 
-/// The camera and its connected device; a failed call drops the device so the next one
-/// connects anew.
-pub async fn camera_device(app: &AppState, id: &str) -> ApiResult<(CameraConfig, Arc<Device>)> {
+/// Runs `op` on the camera and its connected device. A call that fails for a reason a
+/// reconnect may fix drops the device, so the next one connects anew.
+pub async fn on_device<T>(
+    app: &AppState,
+    id: &str,
+    op: impl AsyncFnOnce(&CameraConfig, &Device) -> ApiResult<T>,
+) -> ApiResult<T> {
     let cam = app
         .config
         .get()
@@ -30,11 +33,7 @@ pub async fn camera_device(app: &AppState, id: &str) -> ApiResult<(CameraConfig,
         .ok_or_else(|| ApiError::camera_not_found(id))?
         .clone();
     let dev = app.onvif.for_camera(&cam).await?;
-    Ok((cam, dev))
-}
-
-/// Forgets the camera's device when `r` failed for a reason a reconnect may fix.
-pub fn settle<T>(app: &AppState, id: &str, r: ApiResult<T>) -> ApiResult<T> {
+    let r = op(&cam, &dev).await;
     if let Err(e) = &r
         && matches!(
             e.code,
@@ -214,13 +213,15 @@ pub async fn profiles(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ProfilesResponse>> {
-    let (_, dev) = camera_device(&app, &id).await?;
-    let profiles = settle(&app, &id, dev.profiles().await)?;
-    let capabilities = capabilities_of(&dev, &profiles).await;
-    Ok(Json(ProfilesResponse {
-        profiles,
-        capabilities,
-    }))
+    let r = on_device(&app, &id, async |_, dev| {
+        let profiles = dev.profiles().await?;
+        let capabilities = capabilities_of(dev, &profiles).await;
+        Ok(ProfilesResponse {
+            profiles,
+            capabilities,
+        })
+    });
+    Ok(Json(r.await?))
 }
 
 #[utoipa::path(get, path = "/api/cameras/{id}/onvif/capabilities", operation_id = "onvifCapabilities", tag = "onvif",
@@ -236,9 +237,11 @@ pub async fn capabilities(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Capabilities>> {
-    let (_, dev) = camera_device(&app, &id).await?;
-    let profiles = settle(&app, &id, dev.profiles().await)?;
-    Ok(Json(capabilities_of(&dev, &profiles).await))
+    let r = on_device(&app, &id, async |_, dev| {
+        let profiles = dev.profiles().await?;
+        Ok(capabilities_of(dev, &profiles).await)
+    });
+    Ok(Json(r.await?))
 }
 
 #[utoipa::path(get, path = "/api/cameras/{id}/onvif/network", operation_id = "onvifGetNetwork", tag = "onvif",
@@ -255,12 +258,10 @@ pub async fn get_network(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Network>> {
-    let (_, dev) = camera_device(&app, &id).await?;
-    Ok(Json(settle(
-        &app,
-        &id,
-        crate::onvif::network::get(&dev).await,
-    )?))
+    let r = on_device(&app, &id, async |_, dev| {
+        crate::onvif::network::get(dev).await
+    });
+    Ok(Json(r.await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -286,8 +287,10 @@ pub async fn put_network(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<Network>,
 ) -> ApiResult<Json<NetworkSetResponse>> {
-    let (_, dev) = camera_device(&app, &id).await?;
-    let reboot_needed = settle(&app, &id, crate::onvif::network::set(&dev, &req).await)?;
+    let r = on_device(&app, &id, async |_, dev| {
+        crate::onvif::network::set(dev, &req).await
+    });
+    let reboot_needed = r.await?;
     Ok(Json(NetworkSetResponse {
         status: "ok".into(),
         reboot_needed,
@@ -308,8 +311,7 @@ pub async fn reboot(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<StatusBody>> {
-    let (_, dev) = camera_device(&app, &id).await?;
-    let msg = settle(&app, &id, dev.reboot().await)?;
+    let msg = on_device(&app, &id, async |_, dev| dev.reboot().await).await?;
     tracing::info!(camera = %id, message = %msg, "ONVIF camera reboot requested");
     app.onvif.forget(&id);
     Ok(StatusBody::new("ok"))
@@ -334,13 +336,9 @@ pub async fn snapshot_uri(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<UriResponse>> {
-    let (cam, dev) = camera_device(&app, &id).await?;
-    let r = async {
+    let r = on_device(&app, &id, async |cam, dev| {
         let profile = dev.profile(&cam.onvif_profile).await?;
         dev.snapshot_uri(&profile.token).await
-    }
-    .await;
-    Ok(Json(UriResponse {
-        uri: settle(&app, &id, r)?,
-    }))
+    });
+    Ok(Json(UriResponse { uri: r.await? }))
 }

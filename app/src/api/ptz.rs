@@ -2,9 +2,10 @@
 //! (list, create, goto, delete), `imaging/settings` (get, set) and `imaging/options`.
 
 use crate::api::json::{ApiJson, ApiPath, StatusBody};
-use crate::api::onvif::{ERR_ONVIF, camera_device, settle};
+use crate::api::onvif::{ERR_ONVIF, on_device};
 use crate::api::openapi::{ERR_401, ERR_404};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::onvif::device::Device;
 use crate::onvif::imaging::{self, Options, Settings};
 use crate::onvif::ptz::{self, MoveRequest, Preset, PtzStatus};
 use crate::state::AppState;
@@ -12,6 +13,32 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+/// Runs `op` with the camera's device, PTZ address and PTZ profile token.
+async fn on_ptz<T>(
+    app: &AppState,
+    id: &str,
+    op: impl AsyncFnOnce(&Device, &str, &str) -> ApiResult<T>,
+) -> ApiResult<T> {
+    on_device(app, id, async |cam, dev| {
+        let (url, profile) = ptz::target(dev, &cam.onvif_profile).await?;
+        op(dev, &url, &profile.token).await
+    })
+    .await
+}
+
+/// Runs `op` with the camera's device, imaging address and video source token.
+async fn on_imaging<T>(
+    app: &AppState,
+    id: &str,
+    op: impl AsyncFnOnce(&Device, &str, &str) -> ApiResult<T>,
+) -> ApiResult<T> {
+    on_device(app, id, async |cam, dev| {
+        let (url, source) = imaging::target(dev, &cam.onvif_profile).await?;
+        op(dev, &url, &source).await
+    })
+    .await
+}
 
 const ERR_PTZ_400: &str = "INVALID_INPUT (a value outside the camera's range, an unknown mode or preset) or ONVIF_NOT_CAMERA";
 const ERR_NO_PTZ: &str = "the camera has no PTZ";
@@ -33,20 +60,17 @@ pub async fn move_(
     ApiJson(req): ApiJson<MoveRequest>,
 ) -> ApiResult<Json<StatusBody>> {
     let mode = req.mode()?;
-    let (cam, dev) = camera_device(&app, &id).await?;
-    let r = async {
-        let (url, profile) = ptz::target(&dev, &cam.onvif_profile).await?;
-        let ranges = ptz::ranges(&dev, &url, mode).await;
+    on_ptz(&app, &id, async |dev, url, token| {
+        let ranges = ptz::ranges(dev, url, mode).await;
         let current = if mode == ptz::Mode::Absolute {
-            ptz::position(&dev, &url, &profile.token).await
+            ptz::position(dev, url, token).await
         } else {
             None
         };
         let m = req.validate(ranges, current)?;
-        ptz::send_move(&dev, &url, &profile.token, &m).await
-    }
-    .await;
-    settle(&app, &id, r)?;
+        ptz::send_move(dev, url, token, &m).await
+    })
+    .await?;
     Ok(StatusBody::new("moving"))
 }
 
@@ -64,16 +88,13 @@ pub async fn stop(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<StatusBody>> {
-    let (cam, dev) = camera_device(&app, &id).await?;
-    let r = async {
-        let (url, profile) = ptz::target(&dev, &cam.onvif_profile).await?;
+    on_ptz(&app, &id, async |dev, url, token| {
         dev.client()
-            .ptz_stop(&url, &profile.token)
+            .ptz_stop(url, token)
             .await
             .map_err(dev.fail("PTZ Stop"))
-    }
-    .await;
-    settle(&app, &id, r)?;
+    })
+    .await?;
     Ok(StatusBody::new("stopped"))
 }
 
@@ -91,13 +112,11 @@ pub async fn status(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PtzStatus>> {
-    let (cam, dev) = camera_device(&app, &id).await?;
-    let r = async {
-        let (url, profile) = ptz::target(&dev, &cam.onvif_profile).await?;
-        ptz::status(&dev, &url, &profile.token).await
-    }
+    let r = on_ptz(&app, &id, async |dev, url, token| {
+        ptz::status(dev, url, token).await
+    })
     .await;
-    Ok(Json(settle(&app, &id, r)?))
+    Ok(Json(r?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -119,15 +138,11 @@ pub async fn presets(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PresetList>> {
-    let (cam, dev) = camera_device(&app, &id).await?;
-    let r = async {
-        let (url, profile) = ptz::target(&dev, &cam.onvif_profile).await?;
-        ptz::presets(&dev, &url, &profile.token).await
-    }
+    let r = on_ptz(&app, &id, async |dev, url, token| {
+        ptz::presets(dev, url, token).await
+    })
     .await;
-    Ok(Json(PresetList {
-        presets: settle(&app, &id, r)?,
-    }))
+    Ok(Json(PresetList { presets: r? }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -159,18 +174,14 @@ pub async fn create_preset(
     ApiJson(req): ApiJson<PresetCreate>,
 ) -> ApiResult<Json<PresetCreated>> {
     let name = ptz::check_preset_name(&req.name)?.to_string();
-    let (cam, dev) = camera_device(&app, &id).await?;
-    let r = async {
-        let (url, profile) = ptz::target(&dev, &cam.onvif_profile).await?;
+    let r = on_ptz(&app, &id, async |dev, url, token| {
         dev.client()
-            .ptz_set_preset(&url, &profile.token, Some(&name), None)
+            .ptz_set_preset(url, token, Some(&name), None)
             .await
             .map_err(dev.fail("SetPreset"))
-    }
+    })
     .await;
-    Ok(Json(PresetCreated {
-        token: settle(&app, &id, r)?,
-    }))
+    Ok(Json(PresetCreated { token: r? }))
 }
 
 /// Checks a preset token from the path: what a device accepts (ReferenceToken, ≤ 64).
@@ -198,17 +209,14 @@ pub async fn goto_preset(
     State(app): State<AppState>,
     ApiPath((id, token)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<StatusBody>> {
-    let token = check_token(&token)?.to_string();
-    let (cam, dev) = camera_device(&app, &id).await?;
-    let r = async {
-        let (url, profile) = ptz::target(&dev, &cam.onvif_profile).await?;
+    let preset = check_token(&token)?.to_string();
+    on_ptz(&app, &id, async |dev, url, profile| {
         dev.client()
-            .ptz_goto_preset(&url, &profile.token, &token)
+            .ptz_goto_preset(url, profile, &preset)
             .await
             .map_err(dev.fail("GotoPreset"))
-    }
-    .await;
-    settle(&app, &id, r)?;
+    })
+    .await?;
     Ok(StatusBody::new("ok"))
 }
 
@@ -227,17 +235,14 @@ pub async fn delete_preset(
     State(app): State<AppState>,
     ApiPath((id, token)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<StatusBody>> {
-    let token = check_token(&token)?.to_string();
-    let (cam, dev) = camera_device(&app, &id).await?;
-    let r = async {
-        let (url, profile) = ptz::target(&dev, &cam.onvif_profile).await?;
+    let preset = check_token(&token)?.to_string();
+    on_ptz(&app, &id, async |dev, url, profile| {
         dev.client()
-            .ptz_remove_preset(&url, &profile.token, &token)
+            .ptz_remove_preset(url, profile, &preset)
             .await
             .map_err(dev.fail("RemovePreset"))
-    }
-    .await;
-    settle(&app, &id, r)?;
+    })
+    .await?;
     Ok(StatusBody::new("ok"))
 }
 
@@ -257,13 +262,11 @@ pub async fn get_imaging(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Settings>> {
-    let (cam, dev) = camera_device(&app, &id).await?;
-    let r = async {
-        let (url, source) = imaging::target(&dev, &cam.onvif_profile).await?;
-        imaging::get(&dev, &url, &source).await
-    }
+    let r = on_imaging(&app, &id, async |dev, url, source| {
+        imaging::get(dev, url, source).await
+    })
     .await;
-    Ok(Json(settle(&app, &id, r)?))
+    Ok(Json(r?))
 }
 
 #[utoipa::path(put, path = "/api/cameras/{id}/imaging/settings", operation_id = "imagingSetSettings", tag = "onvif",
@@ -282,13 +285,10 @@ pub async fn put_imaging(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<Settings>,
 ) -> ApiResult<Json<StatusBody>> {
-    let (cam, dev) = camera_device(&app, &id).await?;
-    let r = async {
-        let (url, source) = imaging::target(&dev, &cam.onvif_profile).await?;
-        imaging::set(&dev, &url, &source, &req).await
-    }
-    .await;
-    settle(&app, &id, r)?;
+    on_imaging(&app, &id, async |dev, url, source| {
+        imaging::set(dev, url, source, &req).await
+    })
+    .await?;
     Ok(StatusBody::new("ok"))
 }
 
@@ -306,11 +306,9 @@ pub async fn imaging_options(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Options>> {
-    let (cam, dev) = camera_device(&app, &id).await?;
-    let r = async {
-        let (url, source) = imaging::target(&dev, &cam.onvif_profile).await?;
-        imaging::options(&dev, &url, &source).await
-    }
+    let r = on_imaging(&app, &id, async |dev, url, source| {
+        imaging::options(dev, url, source).await
+    })
     .await;
-    Ok(Json(settle(&app, &id, r)?))
+    Ok(Json(r?))
 }

@@ -5,9 +5,9 @@
 //! SetImagingSettings is built here: oxvif's puts the elements out of schema order.
 
 use super::device::Device;
-use super::xml_escape;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use oxvif::types::{FloatRange, ImagingOptions, ImagingSettings};
+use quick_xml::escape::escape as xml_escape;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use utoipa::ToSchema;

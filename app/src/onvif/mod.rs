@@ -123,15 +123,6 @@ pub fn classify(err: &OnvifError, url: &str, what: &str, stage: Stage) -> ApiErr
     }
 }
 
-/// Escapes text for an XML element or attribute we build.
-pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
-
 /// The device service address of a camera: its `url` when it is `http(s)` and the camera is
 /// ONVIF; the conventional `/onvif/device_service` on the host of an ONVIF camera given by
 /// its RTSP address.

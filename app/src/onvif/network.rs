@@ -4,8 +4,8 @@
 //! `DHCP` before `Manual`, which the schema does not allow.
 
 use super::device::Device;
-use super::xml_escape;
 use crate::error::{ApiError, ApiResult};
+use quick_xml::escape::escape as xml_escape;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 use utoipa::ToSchema;

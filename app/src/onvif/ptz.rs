@@ -4,8 +4,8 @@
 //! sent, so an out-of-range request changes nothing.
 
 use super::device::{Device, Profile};
-use super::xml_escape;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use quick_xml::escape::escape as xml_escape;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
