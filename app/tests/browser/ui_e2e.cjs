@@ -37,8 +37,18 @@ for (const u of [opt.base, opt.rtsp]) {
 }
 fs.mkdirSync(opt.shots, { recursive: true });
 
-// Key-like tokens that would mean a missing translation (t() renders missing keys as ⟦key⟧).
-const RAW_KEY = /⟦|\b(app|nav|banner|theme|lang|common|login|live|cams|disc|status|settings|notfound)\.[a-zA-Z]+\b/;
+// Key-like tokens that would mean a missing translation (t() renders missing keys as ⟦key⟧):
+// every key prefix of the English dictionaries (app/ui/src/i18n/en.ts and *.en.ts).
+const I18N_DIR = path.join(__dirname, '../../ui/src/i18n');
+const PREFIXES = new Set();
+for (const f of fs.readdirSync(I18N_DIR).filter((f) => f === 'en.ts' || f.endsWith('.en.ts'))) {
+  for (const m of fs.readFileSync(path.join(I18N_DIR, f), 'utf8').matchAll(/^\s*'([a-zA-Z]+)\.[\w.]+':/gm)) PREFIXES.add(m[1]);
+}
+const RAW_KEY = new RegExp(`⟦|\\b(${[...PREFIXES].join('|')})\\.[a-zA-Z]+\\b`);
+
+// The page-specific steps live in steps/*.cjs; each exports { run(ctx), zh: [[route, text]] }
+// (zh: a route and a Chinese text that must show on it in step 7).
+const STEPS = ['recordings', 'camera', 'pages'].map((n) => ({ name: n, ...require(`./steps/${n}.cjs`) }));
 const CJK = /[\u4e00-\u9fff]/;
 
 const result = { ok: false, steps: [], shots: [] };
@@ -136,6 +146,10 @@ const mark = (name, extra) => { step = name; result.steps.push(extra ? { step: n
     await page.getByText('Mock ONVIF').waitFor({ timeout: 10000 });
     await page.locator('.list-row', { hasText: 'Mock ONVIF' }).getByRole('button').click();
     await page.locator('#camera-form').waitFor();
+    // The form moves focus to the username field in an effect, which runs after paint: wait
+    // for it (a few seconds at most) rather than reading focus the instant the form exists.
+    await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'cam-username',
+      null, { timeout: 5000 }).catch(() => {});
     const pre = { protocol: await page.inputValue('#cam-protocol'), url: await page.inputValue('#cam-url'),
       focused: await page.evaluate(() => document.activeElement && document.activeElement.id) };
     result.discovery = pre;
@@ -196,6 +210,12 @@ const mark = (name, extra) => { step = name; result.steps.push(extra ? { step: n
     if (after !== next) throw new Error(`retention_days not kept after reload: ${after} != ${next}`);
     await shot('settings');
 
+    // 5b. The page-specific steps (recordings timeline and playback; camera view, archives,
+    // storage, system, settings additions).
+    for (const st of STEPS) {
+      await st.run({ page, go, shot, mark, result, opt, camId, camName, alertText });
+    }
+
     // 6. Dark theme and phone width.
     mark('theme-and-phone');
     await page.click('#theme-toggle');
@@ -212,7 +232,8 @@ const mark = (name, extra) => { step = name; result.steps.push(extra ? { step: n
     mark('chinese');
     await page.selectOption('#lang-select', 'zh-CN');
     result.zh = {};
-    for (const [route, expect] of [['live', '实时画面'], ['cameras', '添加摄像头'], ['settings', '录像保留天数']]) {
+    const zhPages = [['live', '实时画面'], ['cameras', '添加摄像头'], ['settings', '录像保留天数'], ...STEPS.flatMap((st) => st.zh)];
+    for (const [route, expect] of zhPages) {
       await go(route);
       await page.getByText(expect).first().waitFor({ timeout: 10000 });
       const text = await page.locator('body').innerText();

@@ -154,6 +154,10 @@ export const api = {
   putSettings: (patch: Record<string, unknown>) => request('/api/settings', { method: 'PUT', body: patch }),
   getMerge: () => request<MergeSettings>('/api/settings/merge'),
   putMerge: (patch: Partial<MergeSettings>) => request('/api/settings/merge', { method: 'PUT', body: patch }),
+  /** Opens the media session: an HttpOnly cookie the daemon accepts for GET requests only, so
+   * <video src>, <img src> and download links (which cannot send the Basic header) work. */
+  openMediaSession: (opt?: RequestOptions) => request<{ expires_at: string }>('/api/auth/session', { method: 'POST', ...opt }),
+  closeMediaSession: () => request('/api/auth/session', { method: 'DELETE', quiet401: true }),
   streamUrl: (id: string) => `/api/cameras/${enc(id)}/stream/stream.m3u8`,
   snapshotUrl: (id: string) => `/api/cameras/${enc(id)}/snapshot`,
 };

@@ -4,12 +4,17 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setUnauthorizedHandler } from './api';
 import { clearCredentials, loadCredentials } from './auth';
 import { ErrorBox } from './components/ErrorBox';
-import { getLang, LANGS, setLang, t, type Lang } from './i18n';
+import { getLang, LANGS, setLang, t, type Key, type Lang } from './i18n';
+import { ArchivesPage } from './pages/Archives';
+import { CameraViewPage } from './pages/CameraView';
 import { CamerasPage } from './pages/Cameras';
 import { LivePage } from './pages/Live';
 import { LoginPage } from './pages/Login';
+import { RecordingsPage } from './pages/Recordings';
 import { SettingsPage } from './pages/Settings';
-import { navigate, useRoute, type Route } from './router';
+import { StoragePage } from './pages/Storage';
+import { SystemPage } from './pages/System';
+import { navigate, routeArgs, useHash, type Route } from './router';
 import { applyTheme, initialTheme, type Theme } from './theme';
 
 type AuthState =
@@ -20,10 +25,22 @@ type AuthState =
   | { kind: 'error'; error: unknown };
 
 export function App() {
-  const route = useRoute();
+  const { route, hash } = useHash();
   const [lang, setLangState] = useState<Lang>(getLang());
   const [theme, setTheme] = useState<Theme>(initialTheme());
   const [auth, setAuth] = useState<AuthState>({ kind: 'probing' });
+  const [mediaError, setMediaError] = useState<unknown>(null);
+
+  // Media elements and download links use the session cookie (GET only); without it they
+  // would fail with 401, so a failure here is shown rather than swallowed.
+  const openMedia = async () => {
+    try {
+      await api.openMediaSession({ quiet401: true });
+      setMediaError(null);
+    } catch (e) {
+      setMediaError(e);
+    }
+  };
 
   const probe = async () => {
     setAuth({ kind: 'probing' });
@@ -37,6 +54,7 @@ export function App() {
     if (!loadCredentials()) return setAuth({ kind: 'login', message: null });
     try {
       await api.getSettings({ quiet401: true });
+      await openMedia();
       setAuth({ kind: 'ok' });
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) {
@@ -65,6 +83,7 @@ export function App() {
     setTheme(next);
   };
   const logout = () => {
+    void api.closeMediaSession().catch(() => undefined); // best effort: the cookie expires anyway
     clearCredentials();
     setAuth({ kind: 'login', message: null });
     navigate('login');
@@ -90,6 +109,7 @@ export function App() {
         message={auth.kind === 'login' ? auth.message : null}
         open={auth.kind === 'open'}
         onLoggedIn={() => {
+          void openMedia();
           setAuth({ kind: 'ok' });
           if (route === 'login') navigate('live');
         }}
@@ -97,10 +117,15 @@ export function App() {
     );
   else if (effective === 'live') page = <LivePage />;
   else if (effective === 'cameras') page = <CamerasPage />;
+  else if (effective === 'camera') page = <CameraViewPage key={hash} id={routeArgs(hash)[0] ?? ''} />;
+  else if (effective === 'recordings') page = <RecordingsPage />;
+  else if (effective === 'archives') page = <ArchivesPage />;
+  else if (effective === 'storage') page = <StoragePage />;
   else if (effective === 'settings') page = <SettingsPage />;
+  else if (effective === 'system') page = <SystemPage />;
   else page = <h1>{t('notfound.title')}</h1>;
 
-  const navItem = (r: Route, key: 'nav.live' | 'nav.cameras' | 'nav.settings') => (
+  const navItem = (r: Route, key: Key) => (
     <a href={`#/${r}`} class="nav-link" aria-current={effective === r ? 'page' : undefined}>
       {t(key)}
     </a>
@@ -114,7 +139,11 @@ export function App() {
           <nav aria-label={t('nav.main')} class="nav">
             {navItem('live', 'nav.live')}
             {navItem('cameras', 'nav.cameras')}
+            {navItem('recordings', 'nav.recordings')}
+            {navItem('archives', 'nav.archives')}
+            {navItem('storage', 'nav.storage')}
             {navItem('settings', 'nav.settings')}
+            {navItem('system', 'nav.system')}
           </nav>
         )}
         <div class="tools">
@@ -141,6 +170,7 @@ export function App() {
           {t('banner.noPassword')}
         </div>
       )}
+      {mediaError != null && auth.kind === 'ok' && <ErrorBox error={mediaError} />}
       <main class="content">{page}</main>
     </div>
   );

@@ -1,9 +1,17 @@
 // Owns the English UI strings (the reference key set: zh.ts must have exactly these keys).
+import { camEn } from './cam.en';
+import { recEn } from './rec.en';
+import { sysEn } from './sys.en';
+
 export const en = {
   'app.title': 'MiBee NVR',
   'nav.live': 'Live',
   'nav.cameras': 'Cameras',
   'nav.settings': 'Settings',
+  'nav.recordings': 'Recordings',
+  'nav.archives': 'Archives',
+  'nav.storage': 'Storage',
+  'nav.system': 'System',
   'nav.logout': 'Sign out',
   'nav.main': 'Main navigation',
   'banner.noPassword': 'No password is set: anyone on your network can view and change this NVR. Set one in the configuration.',
@@ -83,6 +91,9 @@ export const en = {
   'settings.passwordOn': 'On (user “{user}”)',
   'settings.passwordOff': 'Off',
   'notfound.title': 'Page not found',
+  ...recEn,
+  ...camEn,
+  ...sysEn,
 } as const;
 
 export type Key = keyof typeof en;

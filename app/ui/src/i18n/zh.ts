@@ -1,9 +1,16 @@
 // Owns the Simplified Chinese (zh-CN) UI strings; the key set must equal en.ts (tested).
+import { camZh } from './cam.zh';
 import type { Key } from './en';
+import { recZh } from './rec.zh';
+import { sysZh } from './sys.zh';
 
 export const zh: Record<Key, string> = {
   'app.title': 'MiBee 录像机',
   'nav.live': '实时画面',
+  'nav.recordings': '录像',
+  'nav.archives': '归档',
+  'nav.storage': '存储',
+  'nav.system': '系统',
   'nav.cameras': '摄像头',
   'nav.settings': '设置',
   'nav.logout': '退出登录',
@@ -85,4 +92,7 @@ export const zh: Record<Key, string> = {
   'settings.passwordOn': '已开启（用户“{user}”）',
   'settings.passwordOff': '未开启',
   'notfound.title': '页面不存在',
+  ...recZh,
+  ...camZh,
+  ...sysZh,
 };
