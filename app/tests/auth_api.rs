@@ -1,5 +1,6 @@
 //! Basic auth against the running daemon: bypass without a hash, 401 codes and headers,
-//! argon2 and imported bcrypt hashes, rate limiting with 429, and password changes via PUT.
+//! argon2 and imported bcrypt hashes, rate limiting with 429, password changes via PUT, and
+//! the media-session cookie (reads only; ends with the password, on DELETE and on restart).
 
 mod common;
 use common::*;
@@ -229,4 +230,138 @@ async fn provisioning_password_is_hashed_at_start() {
         .0,
         200
     );
+}
+
+#[tokio::test]
+async fn media_session_cookie_authorizes_reads_only() {
+    const PW: &str = "correct horse";
+    let hash = mibee_nvr::auth::hash_password(PW).unwrap();
+    let mut d = Daemon::start_with_config(Some(&config_with_hash(&hash, 50))).await;
+    expect_error(d.post("/api/auth/session"), 401, "AUTH_REQUIRED").await;
+
+    let open = |d: &Daemon, pw: &str| d.post("/api/auth/session").basic_auth("admin", Some(pw));
+    let resp = open(&d, PW).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let set = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/api", "Max-Age=43200"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    let v: serde_json::Value = resp.json().await.unwrap();
+    assert!(v["expires_at"].as_str().unwrap().contains('T'), "{v}");
+    let cookie = set.split(';').next().unwrap().to_string();
+    assert!(
+        cookie.starts_with("mibee_session=") && cookie.len() > 40,
+        "{cookie}"
+    );
+
+    // Reads work with the cookie alone; anything that changes state does not.
+    let with = |rb: reqwest::RequestBuilder| rb.header("cookie", format!("a=b; {cookie}"));
+    assert_eq!(json(with(d.get("/api/cameras"))).await.0, 200);
+    assert_eq!(json(with(d.get("/api/settings"))).await.0, 200);
+    let head = with(d.client.head(d.url("/api/stats")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    let cam = json!({"name": "x", "protocol": "rtsp", "url": "rtsp://127.0.0.1:9/x"});
+    expect_error(
+        with(d.post("/api/cameras")).json(&cam),
+        401,
+        "AUTH_REQUIRED",
+    )
+    .await;
+    expect_error(
+        with(d.put("/api/settings")).json(&json!({"cleanup": {"retention_days": 3}})),
+        401,
+        "AUTH_REQUIRED",
+    )
+    .await;
+    expect_error(with(d.post("/api/auth/session")), 401, "AUTH_REQUIRED").await;
+    let (_, cams) = json(d.get("/api/cameras").basic_auth("admin", Some(PW))).await;
+    assert_eq!(cams.as_array().unwrap().len(), 0, "nothing was created");
+    // A forged or foreign cookie is nothing; Basic, when sent, is what counts.
+    expect_error(
+        d.get("/api/cameras").header(
+            "cookie",
+            "mibee_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ),
+        401,
+        "AUTH_REQUIRED",
+    )
+    .await;
+    expect_error(
+        with(d.get("/api/cameras")).basic_auth("admin", Some("wrong")),
+        401,
+        "AUTH_FAILED",
+    )
+    .await;
+
+    // A new password ends every session opened under the old one.
+    let (s, _) = json(
+        d.put("/api/settings")
+            .basic_auth("admin", Some(PW))
+            .json(&json!({"auth": {"password": "a new password"}})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    expect_error(with(d.get("/api/cameras")), 401, "AUTH_REQUIRED").await;
+
+    // DELETE ends the session and clears the cookie.
+    let resp = open(&d, "a new password").send().await.unwrap();
+    let cookie2 = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        json(d.get("/api/cameras").header("cookie", &cookie2))
+            .await
+            .0,
+        200
+    );
+    let del = d
+        .delete("/api/auth/session")
+        .basic_auth("admin", Some("a new password"))
+        .header("cookie", &cookie2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 204);
+    assert!(
+        del.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    expect_error(
+        d.get("/api/cameras").header("cookie", &cookie2),
+        401,
+        "AUTH_REQUIRED",
+    )
+    .await;
+
+    // Sessions live in memory: a restart ends them.
+    let resp = open(&d, "a new password").send().await.unwrap();
+    let cookie3 = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        json(d.get("/api/cameras").header("cookie", &cookie3))
+            .await
+            .0,
+        200
+    );
+    d.restart().await;
+    expect_error(
+        d.get("/api/cameras").header("cookie", &cookie3),
+        401,
+        "AUTH_REQUIRED",
+    )
+    .await;
 }

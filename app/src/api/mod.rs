@@ -14,6 +14,7 @@ pub mod onvif;
 pub mod openapi;
 pub mod ptz;
 pub mod recordings;
+pub mod session;
 pub mod settings;
 pub mod storage;
 pub mod system;
@@ -117,6 +118,10 @@ pub fn router(state: AppState) -> Router {
             .route(
                 "/api/settings/merge",
                 get(settings::get_merge).put(settings::put_merge),
+            )
+            .route(
+                "/api/auth/session",
+                post(session::open).delete(session::close),
             )
             .route("/api/stats", get(storage::stats))
             .route("/api/stats/trends", get(storage::trends))

@@ -3,7 +3,7 @@
 
 use crate::api::{
     archives, backups, camera_control, cameras, firmware, frames, health, live, onvif, ptz,
-    recordings, settings, storage, system,
+    recordings, session, settings, storage, system,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -100,6 +100,8 @@ impl Modify for CameraLinks {
         settings::put_merge,
         settings::put_camera_merge,
         settings::delete_camera_merge,
+        session::open,
+        session::close,
         settings::get_features,
         settings::put_features,
         storage::stats,

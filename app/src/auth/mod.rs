@@ -1,8 +1,10 @@
 //! HTTP Basic authentication for the protected API: verification with a short-lived cache of
-//! successes, per-address rate limiting of failures, and the 401/429 answers decisions.md asks for.
+//! successes, per-address rate limiting of failures, the 401/429 answers decisions.md asks for,
+//! and the media-session cookie accepted instead of Basic for reads (session.rs).
 
 mod hash;
 mod limiter;
+pub mod session;
 
 pub use hash::{check_hash_format, hash_password, verify_password};
 pub use limiter::FailureLimiter;
@@ -28,6 +30,7 @@ pub struct AuthState {
     /// sha256(username, password, stored hash) → expiry. Changing the password changes the key.
     verified: Mutex<HashMap<[u8; 32], Instant>>,
     pub limiter: FailureLimiter,
+    pub sessions: session::Sessions,
 }
 
 impl AuthState {
@@ -107,6 +110,16 @@ pub async fn require_auth(
         .into_response();
     }
     let headers = req.headers();
+    if !headers.contains_key(header::AUTHORIZATION)
+        && session::cookie_may_authorize(req.method())
+        && app.auth.sessions.valid(
+            headers,
+            &session::credential_fp(&auth.username, &auth.password_hash),
+            now,
+        )
+    {
+        return next.run(req).await;
+    }
     let (user, pass) = match credentials(headers) {
         None => return unauthorized(ErrorCode::AuthRequired, "authentication required", headers),
         Some(Ok(c)) => c,

@@ -24,7 +24,13 @@ fi
 "$BIN" --config "$DIR/mibee-nvr.toml" serve >"$DIR/daemon.log" 2>&1 &
 NVR=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/api/health" >/dev/null && break; sleep 0.2; done
-curl -fs -u "admin:$PASSWORD" -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/api/cameras" \
-  -d "{\"name\":\"Dev camera\",\"protocol\":\"rtsp\",\"url\":\"$RTSP\",\"encoding\":\"h264\"}" >/dev/null || true
+if curl -fs -u "admin:$PASSWORD" "http://127.0.0.1:$PORT/api/cameras/dev-camera" >/dev/null; then
+  # a second run: the camera exists; point it at the new fake camera
+  curl -fs -u "admin:$PASSWORD" -H 'Content-Type: application/json' -X PUT "http://127.0.0.1:$PORT/api/cameras/dev-camera" \
+    -d "{\"url\":\"$RTSP\"}" >/dev/null
+else
+  curl -fs -u "admin:$PASSWORD" -H 'Content-Type: application/json' "http://127.0.0.1:$PORT/api/cameras" \
+    -d "{\"name\":\"Dev camera\",\"protocol\":\"rtsp\",\"url\":\"$RTSP\",\"encoding\":\"h264\"}" >/dev/null
+fi
 echo "base=http://127.0.0.1:$PORT rtsp=$RTSP user=admin password=$PASSWORD log=$DIR/daemon.log"
 wait $NVR

@@ -73,6 +73,13 @@ export function App() {
     return () => setUnauthorizedHandler(null);
   }, []);
 
+  // Keep the media session alive for tabs left open (it lasts 12 h; renew hourly).
+  useEffect(() => {
+    if (auth.kind !== 'ok') return undefined;
+    const timer = setInterval(() => void openMedia(), 3600_000);
+    return () => clearInterval(timer);
+  }, [auth.kind]);
+
   const changeLang = (l: Lang) => {
     setLang(l);
     setLangState(l);
