@@ -22,3 +22,4 @@ pub mod sysinfo;
 pub mod transcode;
 pub mod update;
 pub mod watchdog;
+pub mod xiaomi;
