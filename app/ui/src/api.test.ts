@@ -120,6 +120,15 @@ describe('request', () => {
     expect(err.code).toBe('AUTH_REQUIRED');
     expect(handler).not.toHaveBeenCalled();
   });
+  it('a 401 about a third party (a cloud account) does not sign the user out', async () => {
+    const handler = vi.fn();
+    setUnauthorizedHandler(handler);
+    respond(401, { error: 'Xiaomi rejected the password', code: 'XIAOMI_AUTH_FAILED' });
+    const err = await fails(request('/api/xiaomi/auth', { method: 'POST', body: {} }));
+    expect(err.code).toBe('XIAOMI_AUTH_FAILED');
+    expect(err.message).toBe('Xiaomi rejected the password');
+    expect(handler).not.toHaveBeenCalled();
+  });
   it('encodes ids in paths', () => {
     expect(api.streamUrl('a b')).toBe('/api/cameras/a%20b/stream/stream.m3u8');
   });

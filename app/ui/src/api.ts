@@ -13,9 +13,15 @@ export class ApiError extends Error {
 type UnauthorizedHandler = (err: ApiError) => void;
 let onUnauthorized: UnauthorizedHandler | null = null;
 
-/** Called (once per failing request) when the daemon answers 401. */
+/** Called (once per failing request) when the daemon rejects this NVR's own credentials (401
+ * AUTH_REQUIRED or AUTH_FAILED; a 401 about a third party, e.g. XIAOMI_AUTH_FAILED, is not). */
 export function setUnauthorizedHandler(h: UnauthorizedHandler | null): void {
   onUnauthorized = h;
+}
+
+/** The daemon refused this NVR's credentials (not a camera's or a cloud account's). */
+export function isOwnAuthError(e: ApiError): boolean {
+  return e.status === 401 && (e.code === 'AUTH_REQUIRED' || e.code === 'AUTH_FAILED' || e.code.startsWith('HTTP_'));
 }
 
 export interface RequestOptions {
@@ -66,7 +72,7 @@ export async function request<T = unknown>(path: string, opt: RequestOptions = {
   }
   if (!res.ok) {
     const err = await errorFrom(res);
-    if (res.status === 401 && !opt.quiet401 && onUnauthorized) onUnauthorized(err);
+    if (isOwnAuthError(err) && !opt.quiet401 && onUnauthorized) onUnauthorized(err);
     throw err;
   }
   if (res.status === 204) return undefined as T;
@@ -80,7 +86,7 @@ export async function requestBlob(path: string, signal?: AbortSignal): Promise<B
   const res = await fetch(path, { headers: authHeaders(), signal });
   if (!res.ok) {
     const err = await errorFrom(res);
-    if (res.status === 401 && onUnauthorized) onUnauthorized(err);
+    if (isOwnAuthError(err) && onUnauthorized) onUnauthorized(err);
     throw err;
   }
   return res.blob();
