@@ -70,6 +70,9 @@ describe('request', () => {
     saveCredentials({ username: 'a', password: 'b' });
     await request('/api/settings', { credentials: null });
     expect(hdr(1).Authorization).toBeUndefined();
+    // Anonymous means no media-session cookie either; normal calls send it (same origin).
+    expect(calls[1].init.credentials).toBe('omit');
+    expect(calls[0].init.credentials).toBe('same-origin');
   });
   it('sends JSON bodies with the content type', async () => {
     respond(201, { id: 'x', name: 'X' });

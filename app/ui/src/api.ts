@@ -65,7 +65,10 @@ export async function request<T = unknown>(path: string, opt: RequestOptions = {
   }
   let res: Response;
   try {
-    res = await fetch(path, { method: opt.method ?? 'GET', headers, body, signal: opt.signal });
+    // `credentials: null` means anonymous: no Basic header and no media-session cookie either
+    // (the cookie authorizes GETs, so it would make the "no password set" probe succeed).
+    const cookies: RequestCredentials = opt.credentials === null ? 'omit' : 'same-origin';
+    res = await fetch(path, { method: opt.method ?? 'GET', headers, body, signal: opt.signal, credentials: cookies });
   } catch (e) {
     if ((e as Error)?.name === 'AbortError') throw e;
     throw new ApiError(`Cannot reach the NVR: ${(e as Error)?.message ?? String(e)}`, 'NETWORK', 0);
