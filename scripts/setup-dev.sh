@@ -85,6 +85,26 @@ if ! onvif_venv_ok; then
   "$VENV_ONVIF/bin/pip" install -q --disable-pip-version-check \
     "ipycam==$IPYCAM_VERSION" "onvif-zeep-async==$ONVIF_ZEEP_ASYNC_VERSION"
 fi
+# Xiaomi cloud oracle (app/tests/fixtures/{xiaomi_vectors,xiaomi_oracle}.py): the third-party clients
+# micloud and python-miio (its CloudInterface wraps micloud). Plain venv of Debian's python; the fake
+# cloud xiaomi_cloud.py and xiaomi_walk.py need only the stdlib.
+VENV_XIAOMI="$MIBEE_CACHE/venv-xiaomi"
+MICLOUD_VERSION=0.6
+PYTHON_MIIO_VERSION=0.5.12
+xiaomi_venv_ok() {
+  "$VENV_XIAOMI/bin/python" - "$MICLOUD_VERSION" "$PYTHON_MIIO_VERSION" 2>/dev/null <<'PY'
+import sys
+from importlib.metadata import version
+import micloud.micloud, miio.cloud  # noqa: F401  (imports, not just metadata)
+sys.exit(0 if (version("micloud"), version("python-miio")) == (sys.argv[1], sys.argv[2]) else 1)
+PY
+}
+if ! xiaomi_venv_ok; then
+  echo "setup: installing micloud $MICLOUD_VERSION and python-miio $PYTHON_MIIO_VERSION into $VENV_XIAOMI"
+  /usr/bin/python3 -m venv "$VENV_XIAOMI"
+  "$VENV_XIAOMI/bin/pip" install -q --disable-pip-version-check \
+    "micloud==$MICLOUD_VERSION" "python-miio==$PYTHON_MIIO_VERSION"
+fi
 # hls.js and playwright-core for app/tests/browser, pinned by its package-lock.json.
 BROWSER_DIR="$(cd "$(dirname "$0")/.." && pwd)/app/tests/browser"
 if ! cmp -s "$BROWSER_DIR/package-lock.json" "$BROWSER_DIR/node_modules/.installed-lock.json"; then

@@ -37,6 +37,12 @@ pub enum ErrorCode {
     NotImplemented,
     /// Beyond the spec: the camera did not answer (or not usefully) within its timeout.
     CameraUnreachable,
+    /// Beyond the spec: the Xiaomi cloud refused the account, password, captcha or code.
+    XiaomiAuthFailed,
+    /// Beyond the spec: not signed in to Xiaomi, or the session expired for good.
+    XiaomiAuthRequired,
+    /// Beyond the spec: the Xiaomi cloud was unreachable, too slow, or answered nonsense.
+    XiaomiCloudError,
     Internal,
 }
 
@@ -49,13 +55,15 @@ impl ErrorCode {
             | HlsUnsupportedCodec | OnvifNotCamera | OnvifNoProfiles => StatusCode::BAD_REQUEST,
             CameraAlreadyExists => StatusCode::CONFLICT,
             StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            AuthRequired | AuthFailed => StatusCode::UNAUTHORIZED,
+            AuthRequired | AuthFailed | XiaomiAuthFailed | XiaomiAuthRequired => {
+                StatusCode::UNAUTHORIZED
+            }
             HlsMaxStreams | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             OnvifConnectionFailed | Internal => StatusCode::INTERNAL_SERVER_ERROR,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
-            CameraUnreachable => StatusCode::BAD_GATEWAY,
+            CameraUnreachable | XiaomiCloudError => StatusCode::BAD_GATEWAY,
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct Inner {
     /// The last or current firmware update.
     pub update: std::sync::Mutex<crate::api::firmware::UpdateStatus>,
     pub auth: AuthState,
+    /// The Xiaomi cloud session and sign-ins in progress.
+    pub xiaomi: crate::xiaomi::service::XiaomiState,
     pub metrics: Metrics,
     pub started: Instant,
     /// The recordings root in effect since start (a changed `storage.root_dir` waits for a restart).
@@ -86,6 +88,7 @@ impl AppState {
             restore_lock: tokio::sync::Mutex::new(()),
             update: Default::default(),
             auth: AuthState::default(),
+            xiaomi: Default::default(),
             metrics: Metrics::new(),
             started: Instant::now(),
             storage_root,

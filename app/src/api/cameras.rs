@@ -68,7 +68,12 @@ fn runtime(app: &AppState, cam: &CameraConfig) -> (CameraStatus, Option<String>,
         } else {
             CameraStatus::Disabled
         };
-        return (st, None, String::new());
+        let reason = if cam.enabled && !crate::ingest::manager::recordable(cam) {
+            "this NVR cannot stream this camera's URL yet (Xiaomi P2P is not supported): set an RTSP URL, e.g. from a bridge, to record it"
+        } else {
+            ""
+        };
+        return (st, None, reason.to_string());
     };
     let st = match s.kind {
         StatusKind::Connecting => CameraStatus::Connecting,

@@ -19,6 +19,8 @@ pub mod settings;
 pub mod storage;
 pub mod system;
 pub mod ui;
+pub mod xiaomi;
+pub mod xiaomi_sync;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -154,6 +156,16 @@ pub fn router(state: AppState) -> Router {
                 "/api/features",
                 get(settings::get_features).put(settings::put_features),
             )
+            .route(
+                "/api/xiaomi/auth",
+                post(xiaomi::auth)
+                    .get(xiaomi::status)
+                    .delete(xiaomi::sign_out),
+            )
+            .route("/api/xiaomi/captcha", post(xiaomi::captcha))
+            .route("/api/xiaomi/verify", post(xiaomi::verify))
+            .route("/api/xiaomi/devices", get(xiaomi::devices))
+            .route("/api/xiaomi/sync", post(xiaomi::sync))
             .route_layer(from_fn_with_state(state.clone(), crate::auth::require_auth));
     Router::new()
         .route("/api/health", get(health::health))

@@ -3,7 +3,7 @@
 
 use crate::api::{
     archives, backups, camera_control, cameras, firmware, frames, health, live, onvif, ptz,
-    recordings, session, settings, storage, system,
+    recordings, session, settings, storage, system, xiaomi, xiaomi_sync,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -136,6 +136,13 @@ impl Modify for CameraLinks {
         ptz::get_imaging,
         ptz::put_imaging,
         ptz::imaging_options,
+        xiaomi::auth,
+        xiaomi::status,
+        xiaomi::sign_out,
+        xiaomi::captcha,
+        xiaomi::verify,
+        xiaomi::devices,
+        xiaomi_sync::sync,
         openapi_json,
     ),
     tags(
@@ -147,6 +154,7 @@ impl Modify for CameraLinks {
         (name = "backup", description = "Backups of the configuration and the database"),
         (name = "archives", description = "Archive groups: recordings by camera id, retention"),
         (name = "onvif", description = "ONVIF cameras: discovery, profiles, PTZ, imaging, network, reboot"),
+        (name = "xiaomi", description = "Xiaomi cloud: sign-in with captcha and verification, devices, sync into cameras"),
     )
 )]
 pub struct ApiDoc;

@@ -12,7 +12,7 @@ pub use patch::{
     ServerPatch, SettingsPatch, StoragePatch,
 };
 pub use store::{ConfigStore, check_file};
-pub use validate::{ValidationError, valid_camera_id, validate};
+pub use validate::{ValidationError, XIAOMI_REGIONS, valid_camera_id, validate};
 
 use crate::duration::HumanDuration;
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,7 @@ pub struct Config {
     pub merge: MergeConfig,
     pub live: LiveConfig,
     pub features: Features,
+    pub xiaomi: XiaomiConfig,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cameras: Vec<CameraConfig>,
 }
@@ -179,6 +180,31 @@ impl Default for LiveConfig {
         Self {
             max_streams: 4,
             idle_timeout: HumanDuration::from_secs(30),
+        }
+    }
+}
+
+/// The Xiaomi cloud: where its account and API hosts are (tests point them at a local fake),
+/// the default region, and how long one cloud request may take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct XiaomiConfig {
+    /// The account host (login, captcha, identity verification).
+    pub account_url: String,
+    /// The API base; `{region}.` is replaced by `<region>.`, or removed for `cn`.
+    pub api_url: String,
+    /// One of cn, de, us, ru, tw, sg, in, i2.
+    pub region: String,
+    pub timeout: HumanDuration,
+}
+
+impl Default for XiaomiConfig {
+    fn default() -> Self {
+        Self {
+            account_url: "https://account.xiaomi.com".into(),
+            api_url: "https://{region}.api.io.mi.com/app".into(),
+            region: "cn".into(),
+            timeout: HumanDuration::from_secs(10),
         }
     }
 }

@@ -56,6 +56,30 @@ fn range_dur(field: &str, v: HumanDuration, min: Duration, max: Duration) -> VRe
     Ok(())
 }
 
+/// The regions the Xiaomi cloud serves.
+pub const XIAOMI_REGIONS: &[&str] = &["cn", "de", "us", "ru", "tw", "sg", "in", "i2"];
+
+fn validate_xiaomi(x: &super::XiaomiConfig) -> VResult {
+    for (field, value) in [
+        ("xiaomi.account_url", &x.account_url),
+        ("xiaomi.api_url", &x.api_url),
+    ] {
+        let probe = value.replace("{region}", "cn");
+        let ok = url::Url::parse(&probe)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        if !ok || value.len() > 512 {
+            return Err(ValidationError::new(field, "must be an http(s) URL"));
+        }
+    }
+    if !XIAOMI_REGIONS.contains(&x.region.as_str()) {
+        return Err(ValidationError::new(
+            "xiaomi.region",
+            format!("must be one of {}", XIAOMI_REGIONS.join(", ")),
+        ));
+    }
+    range_dur("xiaomi.timeout", x.timeout, secs(1), secs(60))
+}
+
 const fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
@@ -96,6 +120,7 @@ pub fn validate(cfg: &Config) -> VResult {
         50,
         99,
     )?;
+    validate_xiaomi(&cfg.xiaomi)?;
     let a = &cfg.auth;
     validate_username(&a.username)?;
     crate::auth::check_hash_format(&a.password_hash)
