@@ -51,6 +51,29 @@ async fn sign_in_devices_sync_renew_and_persist() {
 
     let mut d = Daemon::start_with_config(Some(&cloud.config("3s"))).await;
     expect_error(d.get("/api/xiaomi/devices"), 401, "XIAOMI_AUTH_REQUIRED").await;
+    // The cloud's addresses and region are settings; bad values change nothing.
+    for bad in [
+        json!({"region": "xx"}),
+        json!({"api_url": "ftp://x"}),
+        json!({"timeout": "5m"}),
+    ] {
+        expect_error(
+            d.put("/api/settings").json(&json!({"xiaomi": bad})),
+            400,
+            "INVALID_INPUT",
+        )
+        .await;
+    }
+    let (s, _) = json(
+        d.put("/api/settings")
+            .json(&json!({"xiaomi": {"region": "sg"}})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, settings) = json(d.get("/api/settings")).await;
+    assert_eq!(settings["xiaomi"]["region"], "sg");
+    assert_eq!(settings["xiaomi"]["account_url"], cloud.base.as_str());
+    assert_eq!(settings["xiaomi"]["timeout"], "3s");
     let (s, v) = sign_in(&d, "wrong").await;
     assert_eq!(
         (s, v["code"].as_str()),
@@ -63,7 +86,7 @@ async fn sign_in_devices_sync_renew_and_persist() {
     let (s, v) = sign_in(&d, "secret").await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["user_id"], cloud.user_id.as_str());
-    assert_eq!(v["region"], "de");
+    assert_eq!(v["region"], "sg", "the region setting is the default");
     let token = v["token"].as_str().unwrap();
     assert_eq!(token.len(), 16, "a handle, not the service token: {v}");
 

@@ -6,7 +6,7 @@ use crate::api::json::{ApiJson, ApiPath, StatusBody};
 use crate::api::openapi::{ERR_400, ERR_401, ERR_404, ERR_429};
 use crate::config::{
     CleanupConfig, Features, FeaturesPatch, LiveConfig, MergeConfig, MergePatch, RateLimitConfig,
-    ServerConfig, SettingsPatch, StorageConfig,
+    ServerConfig, SettingsPatch, StorageConfig, XiaomiConfig,
 };
 use crate::duration::HumanDuration;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -36,6 +36,7 @@ pub struct SettingsView {
     pub auth: AuthView,
     pub merge: MergeConfig,
     pub live: LiveConfig,
+    pub xiaomi: XiaomiConfig,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,6 +72,7 @@ pub async fn get_settings(State(app): State<AppState>) -> Json<SettingsView> {
         },
         merge: c.merge.clone(),
         live: c.live.clone(),
+        xiaomi: c.xiaomi.clone(),
     })
 }
 

@@ -79,6 +79,15 @@ pub struct LivePatch {
     pub idle_timeout: Option<HumanDuration>,
 }
 
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct XiaomiPatch {
+    pub account_url: Option<String>,
+    pub api_url: Option<String>,
+    pub region: Option<String>,
+    pub timeout: Option<HumanDuration>,
+}
+
 /// Body of `PUT /api/settings`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -95,6 +104,8 @@ pub struct SettingsPatch {
     pub merge: Option<MergePatch>,
     #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
     pub live: Option<LivePatch>,
+    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
+    pub xiaomi: Option<XiaomiPatch>,
 }
 
 /// Body of `PUT /api/features`.
@@ -225,6 +236,12 @@ impl SettingsPatch {
         if let Some(l) = self.live {
             set(&mut cfg.live.max_streams, l.max_streams);
             set(&mut cfg.live.idle_timeout, l.idle_timeout);
+        }
+        if let Some(x) = self.xiaomi {
+            set(&mut cfg.xiaomi.account_url, x.account_url);
+            set(&mut cfg.xiaomi.api_url, x.api_url);
+            set(&mut cfg.xiaomi.region, x.region);
+            set(&mut cfg.xiaomi.timeout, x.timeout);
         }
         before != (cfg.server.listen.clone(), cfg.storage.root_dir.clone())
     }

@@ -398,10 +398,9 @@ pub async fn answer_verification(http: &Http, pending: Pending, code: &str) -> C
 fn absorb(s: &mut XiaomiSession, reply: &Reply) {
     if let Some(p) = reply.header("extension-pragma")
         && let Ok(v) = serde_json::from_str::<Value>(p)
+        && !str_of(&v, "ssecurity").is_empty()
     {
-        if !str_of(&v, "ssecurity").is_empty() {
-            s.ssecurity = str_of(&v, "ssecurity").to_string();
-        }
+        s.ssecurity = str_of(&v, "ssecurity").to_string();
     }
     for (name, slot) in [
         ("passToken", &mut s.pass_token),
