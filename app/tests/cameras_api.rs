@@ -202,3 +202,37 @@ async fn cameras_survive_a_restart() {
     assert_eq!(after["rtsp_transport"], "udp");
     assert_eq!(after["merge"]["enabled"], false);
 }
+
+#[tokio::test]
+async fn passwords_inside_urls_are_never_returned_and_survive_an_edit() {
+    let d = Daemon::start().await;
+    let body = serde_json::json!({"name": "Creds", "protocol": "rtsp",
+        "url": "rtsp://bob:hunter2@127.0.0.1:9/live", "enabled": false});
+    let (s, cam) = json(d.post("/api/cameras").json(&body)).await;
+    assert_eq!(s, 201, "{cam}");
+    assert_eq!(cam["url"], "rtsp://bob:***@127.0.0.1:9/live");
+    let (_, list) = json(d.get("/api/cameras")).await;
+    assert!(!list.to_string().contains("hunter2"), "{list}");
+    // An edit form sends the URL back as shown: the real password stays.
+    let (s, upd) = json(
+        d.put("/api/cameras/creds")
+            .json(&serde_json::json!({"name": "Creds 2", "url": cam["url"]})),
+    )
+    .await;
+    assert_eq!(s, 200, "{upd}");
+    assert_eq!(upd["url"], "rtsp://bob:***@127.0.0.1:9/live");
+    assert!(
+        d.config_text()
+            .contains("rtsp://bob:hunter2@127.0.0.1:9/live")
+    );
+    // A new password is taken as typed.
+    json(
+        d.put("/api/cameras/creds")
+            .json(&serde_json::json!({"url": "rtsp://bob:s3cret@127.0.0.1:9/live"})),
+    )
+    .await;
+    assert!(
+        d.config_text()
+            .contains("rtsp://bob:s3cret@127.0.0.1:9/live")
+    );
+}

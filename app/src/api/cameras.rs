@@ -96,7 +96,7 @@ pub fn view(app: &AppState, cfg: &Config, cam: &CameraConfig) -> CameraView {
         name: cam.name.clone(),
         protocol: cam.protocol,
         encoding: cam.encoding,
-        url: cam.url.clone(),
+        url: crate::config::redact_url(&cam.url),
         enabled: cam.enabled,
         status,
         status_reason,
@@ -105,8 +105,8 @@ pub fn view(app: &AppState, cfg: &Config, cam: &CameraConfig) -> CameraView {
         retention_custom: cam.retention_days.is_some(),
         username: cam.username.clone(),
         has_password: !cam.password.is_empty(),
-        sub_stream_url: cam.sub_stream_url.clone(),
-        snapshot_url: cam.snapshot_url.clone(),
+        sub_stream_url: crate::config::redact_url(&cam.sub_stream_url),
+        snapshot_url: crate::config::redact_url(&cam.snapshot_url),
         onvif_profile: cam.onvif_profile.clone(),
         sample_interval: cam.sample_interval,
         hls_max_fps: cam.hls_max_fps,
@@ -295,13 +295,24 @@ pub async fn get_one(
 pub async fn update(
     State(app): State<AppState>,
     ApiPath(id): ApiPath<String>,
-    ApiJson(patch): ApiJson<CameraPatch>,
+    ApiJson(mut patch): ApiJson<CameraPatch>,
 ) -> ApiResult<Json<CameraView>> {
     app.config
         .update(|cfg| {
             let cam = cfg
                 .camera_mut(&id)
                 .ok_or_else(|| ApiError::camera_not_found(&id))?;
+            // URLs come back from clients as the API showed them: with `***` for a password.
+            use crate::config::unredact_url;
+            for (new, stored) in [
+                (&mut patch.url, &cam.url),
+                (&mut patch.sub_stream_url, &cam.sub_stream_url),
+                (&mut patch.snapshot_url, &cam.snapshot_url),
+            ] {
+                if let Some(n) = new.as_mut() {
+                    *n = unredact_url(n, stored);
+                }
+            }
             patch.apply(cam);
             Ok(())
         })

@@ -156,6 +156,38 @@ impl CameraConfig {
 
 /// Derives a camera id from a name: lowercase ASCII letters and digits joined by `-`
 /// (`Front Door` → `front-door`); at most 60 characters so `-NN` suffixes still fit in 64.
+/// What the API shows for a password inside a URL's userinfo.
+pub const URL_PASSWORD_MASK: &str = "***";
+
+/// A URL as the API shows it: a password in its userinfo replaced by `***` (the API never
+/// returns a password, wherever it was typed).
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some_and(|p| !p.is_empty()) => {
+            let _ = u.set_password(Some(URL_PASSWORD_MASK));
+            u.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+/// A URL sent back by a client: where it carries the `***` mask and the stored URL had a
+/// password for the same user, the stored password is put back (an edit form that shows the
+/// masked URL must not overwrite the real password with the mask).
+pub fn unredact_url(new: &str, stored: &str) -> String {
+    let (Ok(mut n), Ok(s)) = (url::Url::parse(new), url::Url::parse(stored)) else {
+        return new.to_string();
+    };
+    match (n.password(), s.password()) {
+        (Some(URL_PASSWORD_MASK), Some(real)) if n.username() == s.username() => {
+            let real = real.to_string();
+            let _ = n.set_password(Some(&real));
+            n.to_string()
+        }
+        _ => new.to_string(),
+    }
+}
+
 pub fn slugify(name: &str) -> String {
     let mut out = String::new();
     for ch in name.chars().flat_map(|c| c.to_lowercase()) {
@@ -174,7 +206,7 @@ pub fn slugify(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::slugify;
+    use super::{redact_url, slugify, unredact_url};
 
     #[test]
     fn slugs() {
@@ -183,5 +215,32 @@ mod tests {
         assert_eq!(slugify("Café Ünïcode"), "caf-n-code");
         assert_eq!(slugify("***"), "camera");
         assert_eq!(slugify(&"x".repeat(100)).len(), 60);
+    }
+
+    #[test]
+    fn url_passwords_are_masked_and_restored() {
+        let stored = "rtsp://bob:hunter2@127.0.0.1:554/live";
+        let shown = redact_url(stored);
+        assert_eq!(shown, "rtsp://bob:***@127.0.0.1:554/live");
+        assert_eq!(redact_url("rtsp://127.0.0.1/x"), "rtsp://127.0.0.1/x");
+        assert_eq!(
+            redact_url("rtsp://bob@127.0.0.1/x"),
+            "rtsp://bob@127.0.0.1/x"
+        );
+        assert_eq!(unredact_url(&shown, stored), stored);
+        let moved = "rtsp://bob:***@127.0.0.1:8554/other";
+        assert_eq!(
+            unredact_url(moved, stored),
+            "rtsp://bob:hunter2@127.0.0.1:8554/other"
+        );
+        // A new user or a new password is taken as typed.
+        assert_eq!(
+            unredact_url("rtsp://eve:***@127.0.0.1/x", stored),
+            "rtsp://eve:***@127.0.0.1/x"
+        );
+        assert_eq!(
+            unredact_url("rtsp://bob:new@127.0.0.1/x", stored),
+            "rtsp://bob:new@127.0.0.1/x"
+        );
     }
 }

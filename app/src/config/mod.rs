@@ -6,7 +6,10 @@ mod patch;
 mod store;
 mod validate;
 
-pub use camera::{CameraConfig, Encoding, MergeOverride, Protocol, RtspTransport, slugify};
+pub use camera::{
+    CameraConfig, Encoding, MergeOverride, Protocol, RtspTransport, redact_url, slugify,
+    unredact_url,
+};
 pub use patch::{
     AuthPatch, CameraPatch, CleanupPatch, FeaturesPatch, LivePatch, MergePatch, RateLimitPatch,
     ServerPatch, SettingsPatch, StoragePatch,
