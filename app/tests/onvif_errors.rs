@@ -231,3 +231,53 @@ async fn hostile_replies_are_errors_and_memory_stays_bounded() {
     let (s, _) = json(d.get("/api/health")).await;
     assert_eq!(s, 200);
 }
+
+#[tokio::test]
+async fn test_connection_resolves_an_onvif_device_and_uses_a_stored_password() {
+    let fc = common::fakecam::FakeCam::start(&["codec=h264,gop=10"], &[]);
+    let mock = OnvifMock::start(&[
+        "--user",
+        "admin",
+        "--password",
+        "right",
+        "--rtsp-uri",
+        &fc.url(0),
+    ]);
+    let d = Daemon::start().await;
+    let body = json!({"protocol": "onvif", "url": mock.device_url(), "username": "admin", "password": "right"});
+    let (s, r) = json(d.post("/api/cameras/test-connection").json(&body)).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["success"], true, "{r}");
+    assert!(r["details"]["frames_received"].as_u64().unwrap() > 0, "{r}");
+    assert!(
+        r["details"]["stream_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("rtsp://127.0.0.1"),
+        "{r}"
+    );
+    let (_, r) = json(d.post("/api/cameras/test-connection").json(&json!({"protocol": "onvif", "url": mock.device_url(), "username": "admin", "password": "wrong"}))).await;
+    assert_eq!(r["success"], false, "{r}");
+
+    // Testing an edit of a saved camera: its stored password is used when none is typed.
+    let cam = json!({"name": "Door", "protocol": "onvif", "url": mock.device_url(), "username": "admin", "password": "right", "enabled": false});
+    assert_eq!(json(d.post("/api/cameras").json(&cam)).await.0, 201);
+    let edit = json!({"protocol": "onvif", "url": mock.device_url(), "username": "admin", "camera_id": "door"});
+    let (_, r) = json(d.post("/api/cameras/test-connection").json(&edit)).await;
+    assert_eq!(r["success"], true, "{r}");
+    expect_error(
+        d.post("/api/cameras/test-connection")
+            .json(&json!({"url": fc.url(0), "camera_id": "nope"})),
+        404,
+        "CAMERA_NOT_FOUND",
+    )
+    .await;
+    expect_error(
+        d.post("/api/cameras/test-connection").json(
+            &json!({"protocol": "http", "encoding": "mjpeg", "url": "http://127.0.0.1:9/x.mjpg"}),
+        ),
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
+}

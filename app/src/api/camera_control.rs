@@ -90,6 +90,12 @@ pub struct TestConnection {
     #[schema(max_length = 256)]
     pub password: Option<String>,
     pub rtsp_transport: Option<RtspTransport>,
+    /// ONVIF cameras: the profile to test (token or name; empty = the first).
+    #[schema(max_length = 128)]
+    pub onvif_profile: Option<String>,
+    /// Testing an edit of this existing camera: its stored password is used when none is
+    /// given, and a URL shown with `***` gets its stored password back.
+    pub camera_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -102,6 +108,9 @@ pub struct TestDetails {
     pub codec: Option<String>,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// ONVIF cameras: the RTSP address the device gave for the profile (password masked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -120,24 +129,37 @@ pub struct TestResult {
         (status = 429, description = ERR_429, body = ErrorBody),
     ))]
 pub async fn test_connection(
-    State(_app): State<AppState>,
+    State(app): State<AppState>,
     ApiJson(body): ApiJson<TestConnection>,
 ) -> ApiResult<Json<TestResult>> {
     let protocol = body.protocol.unwrap_or(Protocol::Rtsp);
     let encoding = body.encoding.unwrap_or(protocol.default_encoding());
-    let cam = CameraConfig {
+    let mut cam = CameraConfig {
         username: body.username.unwrap_or_default(),
         password: body.password.unwrap_or_default(),
         rtsp_transport: body.rtsp_transport.unwrap_or_default(),
+        onvif_profile: body.onvif_profile.unwrap_or_default(),
         ..CameraConfig::new("test", "test", protocol, encoding, &body.url)
     };
+    if let Some(id) = &body.camera_id {
+        let cfg = app.config.get();
+        let stored = cfg
+            .camera(id)
+            .ok_or_else(|| ApiError::camera_not_found(id))?;
+        if cam.password.is_empty() && (cam.username.is_empty() || cam.username == stored.username) {
+            cam.username.clone_from(&stored.username);
+            cam.password.clone_from(&stored.password);
+        }
+        cam.url = crate::config::unredact_url(&cam.url, &stored.url);
+    }
     let mut probe = crate::config::Config::default();
     probe.cameras.push(cam.clone());
     crate::config::validate(&probe)
         .map_err(|e| ApiError::invalid(e.to_string().replace("cameras[0].", "")))?;
-    if !body.url.to_ascii_lowercase().starts_with("rtsp") {
+    let onvif_device = crate::ingest::onvif_source::is_onvif_device(&cam);
+    if !onvif_device && !cam.url.to_ascii_lowercase().starts_with("rtsp") {
         return Err(ApiError::invalid(
-            "url: only rtsp:// and rtsps:// cameras can be tested so far",
+            "url: rtsp(s):// cameras and ONVIF devices (http(s)://) can be tested; HTTP MJPEG cameras not yet",
         ));
     }
     let mut details = TestDetails {
@@ -148,15 +170,37 @@ pub async fn test_connection(
         codec: None,
         width: None,
         height: None,
+        stream_url: None,
+    };
+    let fail = |message: String, details| {
+        Ok(Json(TestResult {
+            success: false,
+            message,
+            details,
+        }))
     };
     if let Err(e) = crate::ingest::check_camera_host(&cam.url) {
-        return Ok(Json(TestResult {
-            success: false,
-            message: e.to_string(),
-            details,
-        }));
+        return fail(e.to_string(), details);
     }
     let started = Instant::now();
+    if onvif_device {
+        match tokio::time::timeout(TEST_TIMEOUT, crate::ingest::onvif_source::resolve(&cam)).await {
+            Ok(Ok(rtsp)) => {
+                details.stream_url = Some(crate::config::redact_url(&rtsp.url));
+                cam = rtsp;
+            }
+            Ok(Err(e)) => return fail(e.to_string(), details),
+            Err(_) => {
+                return fail(
+                    format!(
+                        "the ONVIF device did not answer within {}s",
+                        TEST_TIMEOUT.as_secs()
+                    ),
+                    details,
+                );
+            }
+        }
+    }
     let outcome =
         tokio::time::timeout(TEST_TIMEOUT, probe_frames(&cam, &mut details, started)).await;
     let (success, message) = match outcome {
