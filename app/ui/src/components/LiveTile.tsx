@@ -114,7 +114,7 @@ export function LiveTile({ camera }: { camera: Camera }) {
         {mode === 'snapshot' && snapUrl && <img src={snapUrl} alt={camera.name} />}
       </div>
       <figcaption class="tile-caption">
-        <span class="tile-name">{camera.name}</span>
+        <a class="tile-name" href={`#/camera/${encodeURIComponent(camera.id)}`}>{camera.name}</a>
         <StatusBadge status={camera.status} />
         <span class="tile-mode">{modeLabel}</span>
       </figcaption>

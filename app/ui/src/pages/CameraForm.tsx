@@ -1,8 +1,10 @@
 // Owns the add/edit camera form (name, protocol, url, username, password, encoding, enabled).
-// On submit it calls POST or PUT and shows the server's error text when it is refused.
+// On submit it calls POST or PUT and shows the server's error text when it is refused;
+// "Test connection" tries the current values without saving.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Camera, type CameraInput, type Encoding, type Protocol } from '../api';
 import { ErrorBox } from '../components/ErrorBox';
+import { TestConnection } from '../components/TestConnection';
 import { t } from '../i18n';
 
 const PROTOCOLS: Protocol[] = ['rtsp', 'onvif', 'http'];
@@ -86,6 +88,7 @@ export function CameraForm({ seed, onDone, onCancel }: { seed: FormSeed; onDone:
           {t('cams.enabled')}
         </label>
       </div>
+      <TestConnection input={{ protocol, url, username, password, encoding, camera_id: cam?.id }} />
       <div class="actions">
         <button type="submit" class="btn btn-primary" id="cam-save" disabled={busy}>
           {busy ? t('common.saving') : t('common.save')}

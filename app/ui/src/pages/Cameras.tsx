@@ -88,7 +88,7 @@ export function CamerasPage() {
           {cameras.map((c) => (
             <li class="list-row cam-row" data-camera-id={c.id} data-status={c.status}>
               <div class="cam-info">
-                <strong class="cam-name">{c.name}</strong> <StatusBadge status={c.status} />
+                <a class="cam-view-link" href={`#/camera/${encodeURIComponent(c.id)}`}><strong class="cam-name">{c.name}</strong></a> <StatusBadge status={c.status} />
                 <div class="muted small cam-url">
                   {c.protocol} · {c.encoding} · {c.url}
                 </div>
