@@ -217,15 +217,13 @@ pub async fn captcha(
             "no sign-in of this account waits for a captcha: POST /api/xiaomi/auth first",
         )
     })?;
-    app.xiaomi.take(&id);
-    answer(
-        &app,
-        account::new_captcha(&http(&app), &pending)
-            .await
-            .map_err(cloud_error)?,
-        None,
-    )
-    .await
+    match account::new_captcha(&http(&app), &pending).await {
+        Ok(step) => {
+            app.xiaomi.take(&id); // the new captcha gets a new id
+            answer(&app, step, None).await
+        }
+        Err(e) => Err(cloud_error(e)), // the old captcha stays usable
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
