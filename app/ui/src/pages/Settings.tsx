@@ -1,9 +1,14 @@
 // Owns the settings page: cleanup.retention_days (GET/PUT /api/settings) and merge.enabled
-// (GET/PUT /api/settings/merge); values are re-read from the daemon after saving.
+// (GET/PUT /api/settings/merge); values are re-read from the daemon after saving. Below the
+// form: password (SettingsPassword), feature flags (SettingsFeatures), backups (SettingsBackups).
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Settings } from '../api';
 import { ErrorBox, Notice } from '../components/ErrorBox';
+import { SettingsBackups } from '../components/SettingsBackups';
+import { SettingsFeatures } from '../components/SettingsFeatures';
+import { SettingsPassword } from '../components/SettingsPassword';
 import { t } from '../i18n';
+import '../system.css';
 
 export function SettingsPage() {
   const [settings, setSettings] = useState<Settings | null>(null);
@@ -67,10 +72,6 @@ export function SettingsPage() {
               {t('settings.mergeEnabled')}
             </label>
           </fieldset>
-          <fieldset>
-            <legend>{t('settings.password')}</legend>
-            <p>{settings.auth.password_set ? t('settings.passwordOn', { user: settings.auth.username }) : t('settings.passwordOff')}</p>
-          </fieldset>
           <div class="actions">
             <button type="submit" class="btn btn-primary" id="settings-save" disabled={busy}>
               {busy ? t('common.saving') : t('common.save')}
@@ -78,6 +79,12 @@ export function SettingsPage() {
           </div>
         </form>
       )}
+      {settings && (
+        <SettingsPassword username={settings.auth.username} passwordSet={settings.auth.password_set}
+          onChanged={() => void load().catch(setError)} />
+      )}
+      <SettingsFeatures />
+      <SettingsBackups />
     </section>
   );
 }
