@@ -50,6 +50,26 @@ async fn required_failed_and_ok() {
         .unwrap();
     assert_eq!(resp.status(), 401);
     assert!(resp.headers().get("www-authenticate").is_none());
+    // Nor its <video>/<img> elements (a prompt would hold them open); a typed URL still asks.
+    for (dest, prompt) in [
+        ("video", false),
+        ("image", false),
+        ("empty", false),
+        ("document", true),
+    ] {
+        let resp = d
+            .get("/api/cameras")
+            .header("Sec-Fetch-Dest", dest)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401);
+        assert_eq!(
+            resp.headers().contains_key("www-authenticate"),
+            prompt,
+            "{dest}"
+        );
+    }
 
     expect_error(
         d.get("/api/cameras").basic_auth("admin", Some("wrong")),

@@ -171,19 +171,24 @@ async fn reconnects_after_drop_down_and_stall() {
     let t = now_ns();
     resumes_within(&d, t, Duration::from_secs(2), "after drop").await;
 
+    let since_before = ns(cam(&d, "cam").await["recording_since"]
+        .as_str()
+        .expect("recording_since while recording"));
     fc.control(0, "down").await;
     wait_status(&d, "cam", "reconnecting", Duration::from_secs(15)).await;
-    assert!(
-        !cam(&d, "cam").await["status_reason"]
-            .as_str()
-            .unwrap()
-            .is_empty()
-    );
+    let c = cam(&d, "cam").await;
+    assert!(!c["status_reason"].as_str().unwrap().is_empty());
+    assert!(c["recording_since"].is_null(), "not recording: {c}");
     tokio::time::sleep(Duration::from_secs(3)).await;
     fc.control(0, "up").await;
     let t = now_ns();
     resumes_within(&d, t, Duration::from_secs(2), "after down/up").await;
     wait_status(&d, "cam", "recording", Duration::from_secs(5)).await;
+    // The new run of recording starts after the outage, and no later than the last packet.
+    let c = cam(&d, "cam").await;
+    let since = ns(c["recording_since"].as_str().unwrap());
+    assert!(since > since_before && since >= t - 1_000_000_000, "{c}");
+    assert!(since <= ns(c["last_seen"].as_str().unwrap()), "{c}");
 
     fc.control(0, "stall").await;
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -40,6 +40,9 @@ pub struct CameraView {
     pub status_reason: String,
     /// Time of the last media packet received, RFC 3339; null before the first one.
     pub last_seen: Option<String>,
+    /// Beyond the reference: since when the camera has been recording without a break (null
+    /// while not recording); the segment still being written is not listed until it closes.
+    pub recording_since: Option<String>,
     /// Effective retention: the camera's own, else the global `cleanup.retention_days`.
     pub retention_days: u32,
     /// True when `retention_days` is the camera's own setting.
@@ -60,7 +63,10 @@ pub struct CameraView {
 }
 
 /// The camera's status and last_seen from its pipeline, if it runs.
-fn runtime(app: &AppState, cam: &CameraConfig) -> (CameraStatus, Option<String>, String) {
+fn runtime(
+    app: &AppState,
+    cam: &CameraConfig,
+) -> (CameraStatus, Option<String>, String, Option<String>) {
     use crate::ingest::StatusKind;
     let Some(s) = app.pipelines.status(&cam.id) else {
         let st = if cam.enabled {
@@ -73,7 +79,7 @@ fn runtime(app: &AppState, cam: &CameraConfig) -> (CameraStatus, Option<String>,
         } else {
             ""
         };
-        return (st, None, reason.to_string());
+        return (st, None, reason.to_string(), None);
     };
     let st = match s.kind {
         StatusKind::Connecting => CameraStatus::Connecting,
@@ -86,11 +92,14 @@ fn runtime(app: &AppState, cam: &CameraConfig) -> (CameraStatus, Option<String>,
         st,
         s.last_seen_ns.map(crate::api::recordings::rfc3339_ns),
         s.reason,
+        s.recording_since_ns
+            .filter(|_| st == CameraStatus::Recording)
+            .map(crate::api::recordings::rfc3339_ns),
     )
 }
 
 pub fn view(app: &AppState, cfg: &Config, cam: &CameraConfig) -> CameraView {
-    let (status, last_seen, status_reason) = runtime(app, cam);
+    let (status, last_seen, status_reason, recording_since) = runtime(app, cam);
     CameraView {
         id: cam.id.clone(),
         name: cam.name.clone(),
@@ -101,6 +110,7 @@ pub fn view(app: &AppState, cfg: &Config, cam: &CameraConfig) -> CameraView {
         status,
         status_reason,
         last_seen,
+        recording_since,
         retention_days: cam.retention_days.unwrap_or(cfg.cleanup.retention_days),
         retention_custom: cam.retention_days.is_some(),
         username: cam.username.clone(),

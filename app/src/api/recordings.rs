@@ -297,6 +297,7 @@ fn parse_range(h: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
 
 /// `download` query: `frame` picks one frame of an MJPEG recording.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DownloadQuery {
     /// MJPEG only: this frame (0-based) as image/jpeg.

@@ -70,9 +70,21 @@ fn credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>> {
     Some(parsed.ok_or(()))
 }
 
+/// Whether the browser's own Basic prompt makes sense: not for the web UI's calls
+/// (`X-Requested-With`) nor for its media and download elements, which browsers mark with
+/// `Sec-Fetch-Dest` (video, image, …): there a prompt would hold the request open instead of
+/// failing it. Scripts and a URL typed in the address bar (`document`) still get it.
+fn wants_basic_prompt(headers: &HeaderMap) -> bool {
+    let dest = headers
+        .get("sec-fetch-dest")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("document");
+    !headers.contains_key("x-requested-with") && dest.eq_ignore_ascii_case("document")
+}
+
 fn unauthorized(code: ErrorCode, message: &str, headers: &HeaderMap) -> Response {
     let mut err = ApiError::new(code, message);
-    if !headers.contains_key("x-requested-with") {
+    if wants_basic_prompt(headers) {
         err = err.with_header(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"MiBee NVR\", charset=\"UTF-8\""),

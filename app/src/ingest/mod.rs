@@ -30,6 +30,9 @@ pub struct StatusSnapshot {
     pub reason: String,
     /// Unix nanoseconds of the last media packet.
     pub last_seen_ns: Option<i64>,
+    /// Unix nanoseconds of the first packet of the current run of recording (None while not
+    /// recording): where the segment still being written began, at the latest.
+    pub recording_since_ns: Option<i64>,
     /// Connection attempts since the pipeline started.
     pub connect_attempts: u64,
 }
@@ -42,6 +45,7 @@ impl Default for Status {
             kind: StatusKind::Connecting,
             reason: String::new(),
             last_seen_ns: None,
+            recording_since_ns: None,
             connect_attempts: 0,
         }))
     }
@@ -50,6 +54,9 @@ impl Default for Status {
 impl Status {
     pub fn set(&self, kind: StatusKind, reason: impl Into<String>) {
         let mut s = self.0.lock().expect("status lock");
+        if kind != StatusKind::Recording {
+            s.recording_since_ns = None;
+        }
         s.kind = kind;
         s.reason = reason.into();
     }
@@ -57,6 +64,7 @@ impl Status {
     pub fn seen(&self, wall_ns: i64) {
         let mut s = self.0.lock().expect("status lock");
         s.last_seen_ns = Some(wall_ns);
+        s.recording_since_ns.get_or_insert(wall_ns);
         if s.kind != StatusKind::Recording {
             s.kind = StatusKind::Recording;
             s.reason.clear();

@@ -113,6 +113,8 @@ export interface Camera {
   status: CameraStatus;
   status_reason: string;
   last_seen: string | null;
+  /** Since when it has recorded without a break (null when not recording). */
+  recording_since?: string | null;
 }
 
 export interface CameraInput {

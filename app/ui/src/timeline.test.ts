@@ -4,7 +4,7 @@
 // and formatting. Days are built with the local Date constructor, so any TZ gives the same results.
 import { describe, expect, it } from 'vitest';
 import {
-  clip, clock, dayBounds, dayEdges, dayKey, fmtDuration, fmtSize, gaps, hitTest, isDayKey, LIVE_TAIL_MS,
+  clip, clock, dayBounds, dayEdges, dayKey, fmtDuration, fmtSize, gaps, hitTest, isDayKey,
   mergeSpans, nextSpan, percentOf, place, shiftDay, ticks, timeAt, timeOfDay, toSpans, zoomWindow, type Span,
 } from './timeline';
 
@@ -159,22 +159,23 @@ describe('day edges (being recorded, future)', () => {
   const blocks = mergeSpans([span('a', D0 + H, D0 + 10 * H)]);
   it('marks the open segment after the last recording while recording', () => {
     const now = D0 + 10 * H + 20 * S;
-    const e = dayEdges(blocks, D0, end, now, true);
+    const e = dayEdges(blocks, D0, end, now, D0 + 9 * H);
     expect(e.live).toEqual({ start: D0 + 10 * H, end: now });
     expect(e.future).toEqual({ start: now, end });
     expect(e.gapsUntil).toBe(D0 + 10 * H);
   });
-  it('a long silence is a gap, not "being recorded"; no camera recording → no live part', () => {
-    const late = D0 + 10 * H + LIVE_TAIL_MS + S;
-    expect(dayEdges(blocks, D0, end, late, true).live).toBeNull();
-    expect(dayEdges(blocks, D0, end, D0 + 10 * H + S, false)).toMatchObject({ live: null, gapsUntil: D0 + 10 * H + S });
+  it('an outage before the current run of recording is a gap, not "being recorded"', () => {
+    const now = D0 + 10 * H + 10 * 60 * S;
+    const since = D0 + 10 * H + 3 * 60 * S; // the camera came back 3 min after the last recording
+    expect(dayEdges(blocks, D0, end, now, since)).toMatchObject({ live: { start: since, end: now }, gapsUntil: since });
+    expect(dayEdges(blocks, D0, end, D0 + 10 * H + S, null)).toMatchObject({ live: null, gapsUntil: D0 + 10 * H + S });
   });
   it('a past day has no future and gaps run to midnight', () => {
-    expect(dayEdges(blocks, D0, end, end + 5 * H, true)).toEqual({ live: null, future: null, gapsUntil: end });
+    expect(dayEdges(blocks, D0, end, end + 5 * H, null)).toEqual({ live: null, future: null, gapsUntil: end });
   });
   it('just after midnight the part since midnight is being recorded', () => {
     const prev = mergeSpans(clip([span('x', D0 - H, D0 - 10 * S)], D0, end));
-    expect(dayEdges(prev, D0, end, D0 + 30 * S, true).live).toEqual({ start: D0, end: D0 + 30 * S });
+    expect(dayEdges(prev, D0, end, D0 + 30 * S, D0 - 2 * H).live).toEqual({ start: D0, end: D0 + 30 * S });
   });
 });
 

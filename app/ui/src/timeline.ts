@@ -237,22 +237,20 @@ export function timeOfDay(day: string, hhmm: string): number | null {
   return new Date(d.getFullYear(), d.getMonth(), d.getDate(), Number(m[1]), Number(m[2]), Number(m[3] ?? 0)).getTime();
 }
 
-/** How long after the last indexed recording the camera's open segment is assumed to run. */
-export const LIVE_TAIL_MS = 5 * 60e3;
-
 /**
  * What the bar shows after the recordings of `[dayStart, dayEnd)`: the span still being
- * written (from the last recording's end to now, when the camera records and that end is
- * recent: the open segment is listed only once it closes), the future (after now), and the
- * range in which gaps are real (`gapsUntil`).
+ * written (the open segment is listed only once it closes; it runs from the later of the last
+ * recording's end and `recordingSince`, the start of the camera's current run of recording,
+ * to now), the future (after now), and the range in which gaps are real (`gapsUntil`).
+ * `recordingSince` is null when the camera is not recording.
  */
-export function dayEdges(blocks: readonly Block[], dayStart: number, dayEnd: number, now: number, recording: boolean) {
+export function dayEdges(blocks: readonly Block[], dayStart: number, dayEnd: number, now: number, recordingSince: number | null) {
   const nowIn = Math.min(Math.max(now, dayStart), dayEnd);
   const last = blocks.length ? blocks[blocks.length - 1].end : null;
   let live: { start: number; end: number } | null = null;
-  if (recording && now >= dayStart && now < dayEnd + LIVE_TAIL_MS) {
-    const from = Math.max(last ?? dayStart, dayStart);
-    if (from < nowIn && nowIn - from <= LIVE_TAIL_MS) live = { start: from, end: nowIn };
+  if (recordingSince != null && now >= dayStart) {
+    const from = Math.max(last ?? dayStart, recordingSince, dayStart);
+    if (from < nowIn) live = { start: from, end: nowIn };
   }
   const future = now < dayEnd ? { start: nowIn, end: dayEnd } : null;
   return { live, future, gapsUntil: live ? live.start : nowIn };

@@ -15,8 +15,9 @@ export interface TimelineProps {
   /** The day's recordings, whole (not clipped), sorted by start. */
   spans: readonly Span[];
   now: number;
-  /** The camera is recording now (its open segment is not listed yet). */
-  recording: boolean;
+  /** Since when the camera has been recording (ms; null when it is not): its open segment is
+   * not listed yet. */
+  recordingSince: number | null;
   cursor: number | null;
   playhead: number | null;
   onCursor: (t: number) => void;
@@ -32,7 +33,7 @@ export function Timeline(p: TimelineProps) {
   const [hover, setHover] = useState<number | null>(null);
 
   const blocks = useMemo(() => mergeSpans(clip(p.spans, p.dayStart, p.dayEnd)), [p.spans, p.dayStart, p.dayEnd]);
-  const edges = dayEdges(blocks, p.dayStart, p.dayEnd, p.now, p.recording);
+  const edges = dayEdges(blocks, p.dayStart, p.dayEnd, p.now, p.recordingSince);
   const holes = gaps(blocks, p.dayStart, edges.gapsUntil);
 
   const width = ZOOMS.find((z) => z.id === zoom)!.ms;

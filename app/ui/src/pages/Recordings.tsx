@@ -203,7 +203,7 @@ export function RecordingsPage() {
             dayEnd={dayEnd}
             spans={spans}
             now={now}
-            recording={camera?.status === 'recording'}
+            recordingSince={camera?.status === 'recording' && camera.recording_since ? Date.parse(camera.recording_since) : null}
             cursor={cursor}
             playhead={playhead}
             onCursor={setCursor}
