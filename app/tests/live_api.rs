@@ -451,3 +451,59 @@ fn playlist_duration(playlist: &str, msn: u64) -> f64 {
         .parse()
         .unwrap()
 }
+
+/// The newest segment number a live playlist lists.
+fn last_segment(playlist: &str) -> u64 {
+    playlist
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("segment_")?
+                .strip_suffix(".ts")?
+                .parse()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_follows_the_camera_through_stop_start_and_re_adding() {
+    let _g = SERIAL.lock().await;
+    let cams = FakeCam::start(&["codec=h264,size=320x240,fps=15,gop=15"], &[]);
+    let d = Daemon::start_with_config(Some(&camera("c", &cams.url(0), "h264"))).await;
+    let recording = async || {
+        wait_for("recording", Duration::from_secs(20), async || {
+            json(d.get("/api/cameras/c")).await.1["status"] == "recording"
+        })
+        .await
+    };
+    // The playlist advances (fetching it keeps the stream alive, as a player does).
+    let advances = async |what: &str| {
+        let first = last_segment(&text(d.get("/api/cameras/c/stream/stream.m3u8")).await);
+        let mut last = first;
+        for _ in 0..16 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            last = last_segment(&text(d.get("/api/cameras/c/stream/stream.m3u8")).await);
+            if last >= first + 2 {
+                return;
+            }
+        }
+        panic!("{what}: the live playlist stopped at segment {last} (from {first})");
+    };
+    recording().await;
+    advances("recording").await;
+    // Stop and start: the recording pipeline (the stream's source) is replaced.
+    json(d.post("/api/cameras/c/stop")).await;
+    json(d.post("/api/cameras/c/start")).await;
+    recording().await;
+    advances("after stop/start").await;
+    // Deleted and added again at once, with the same id and URL.
+    let (_, cam) = json(d.get("/api/cameras/c")).await;
+    json(d.delete("/api/cameras/c")).await;
+    let body =
+        serde_json::json!({"id": "c", "name": cam["name"], "url": cams.url(0), "encoding": "h264"});
+    let (s, v) = json(d.post("/api/cameras").json(&body)).await;
+    assert_eq!(s, 201, "{v}");
+    recording().await;
+    advances("after delete and add").await;
+}

@@ -100,6 +100,17 @@ struct HlsRun {
 }
 
 impl LiveStream {
+    /// Whether the stream still reads from the camera's current source: a stream fed by a
+    /// recording pipeline that has since stopped or been replaced (stop/start, the camera
+    /// deleted and added again) would wait forever for media that never comes.
+    fn fed_by_current(&self, recording: Option<&(Arc<Hub>, Arc<Status>)>) -> bool {
+        match (&self.own_ingest, recording) {
+            (Some(_), _) => true, // its own connection
+            (None, Some((hub, _))) => Arc::ptr_eq(&self.hub, hub),
+            (None, None) => false,
+        }
+    }
+
     pub fn ended(&self) -> bool {
         self.shared.read(|w| w.ended.is_some())
     }
@@ -173,7 +184,7 @@ impl Live {
         }
         let mut streams = self.streams.lock().expect("live streams");
         if let Some(s) = streams.get(&cam.id) {
-            if !s.ended() && s.cfg == *cam {
+            if !s.ended() && s.cfg == *cam && s.fed_by_current(recording.as_ref()) {
                 s.shared.touch();
                 return Ok(s.clone());
             }
