@@ -48,7 +48,7 @@ const RAW_KEY = new RegExp(`⟦|\\b(${[...PREFIXES].join('|')})\\.[a-zA-Z]+\\b`)
 
 // The page-specific steps live in steps/*.cjs; each exports { run(ctx), zh: [[route, text]] }
 // (zh: a route and a Chinese text that must show on it in step 7).
-const STEPS = ['recordings', 'camera', 'pages'].map((n) => ({ name: n, ...require(`./steps/${n}.cjs`) }));
+const STEPS = ['recordings', 'camera', 'pages', 'xiaomi'].map((n) => ({ name: n, ...require(`./steps/${n}.cjs`) }));
 const CJK = /[\u4e00-\u9fff]/;
 
 const result = { ok: false, steps: [], shots: [] };

@@ -2,6 +2,7 @@
 import { camEn } from './cam.en';
 import { recEn } from './rec.en';
 import { sysEn } from './sys.en';
+import { xiaomiEn } from './xiaomi.en';
 
 export const en = {
   'app.title': 'MiBee NVR',
@@ -94,6 +95,7 @@ export const en = {
   ...recEn,
   ...camEn,
   ...sysEn,
+  ...xiaomiEn,
 } as const;
 
 export type Key = keyof typeof en;

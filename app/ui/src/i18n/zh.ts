@@ -3,6 +3,7 @@ import { camZh } from './cam.zh';
 import type { Key } from './en';
 import { recZh } from './rec.zh';
 import { sysZh } from './sys.zh';
+import { xiaomiZh } from './xiaomi.zh';
 
 export const zh: Record<Key, string> = {
   'app.title': 'MiBee 录像机',
@@ -95,4 +96,5 @@ export const zh: Record<Key, string> = {
   ...recZh,
   ...camZh,
   ...sysZh,
+  ...xiaomiZh,
 };

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type Camera, type FoundDevice } from '../api';
 import { ErrorBox, Notice } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
+import { XiaomiImport } from '../components/XiaomiImport';
 import { t } from '../i18n';
 import { CameraForm, type FormSeed } from './CameraForm';
 import { Discover } from './Discover';
@@ -126,6 +127,7 @@ export function CamerasPage() {
         </ul>
       )}
       <Discover onAdd={addFromDevice} />
+      <XiaomiImport onSynced={() => void load()} />
     </section>
   );
 }
