@@ -275,6 +275,12 @@ const mark = (name, extra) => { step = name; result.steps.push(extra ? { step: n
   } finally {
     result.console_errors = consoleLines.slice(0, 10);
     await browser.close();
+    // A failed run must not leave its camera behind (it would crowd the next run's live grid).
+    if (camId) {
+      const h = { 'X-Requested-With': 'XMLHttpRequest' };
+      if (opt.password != null) h.Authorization = `Basic ${Buffer.from(`${opt.user}:${opt.password}`).toString('base64')}`;
+      await fetch(`${opt.base}/api/cameras/${encodeURIComponent(camId)}`, { method: 'DELETE', headers: h }).catch(() => {});
+    }
   }
   console.log(JSON.stringify(result));
   process.exit(result.ok ? 0 : 1);

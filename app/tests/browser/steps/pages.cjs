@@ -11,6 +11,10 @@ async function checkStorage({ page, go, shot, mark, result }) {
   mark('pages-storage');
   await go('storage');
   await page.locator('#disk-used').waitFor({ timeout: 15000 });
+  // The recordings step may have deleted the only closed segment: the next one closes within
+  // a segment's length (30 s), and the page refreshes itself.
+  const count = () => page.evaluate(() => Number(document.querySelector('#recording-count')?.textContent ?? 0));
+  for (let t0 = Date.now(); !((await count()) > 0) && Date.now() - t0 < 45000;) await page.waitForTimeout(1000);
   const circles = page.locator('#trend-chart circle');
   await circles.first().waitFor({ state: 'attached', timeout: 15000 });
   const s = await page.evaluate(() => ({
