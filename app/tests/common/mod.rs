@@ -203,12 +203,18 @@ pub async fn text(req: reqwest::RequestBuilder) -> String {
     resp.text().await.unwrap()
 }
 
-/// A camera object without its runtime fields (status, status_reason, last_seen), which
+/// A camera object without its runtime fields (status, status_reason, last_seen,
+/// recording_since), which
 /// change on their own while the pipeline runs.
 pub fn config_part(cam: &serde_json::Value) -> serde_json::Value {
     let mut v = cam.clone();
     if let Some(o) = v.as_object_mut() {
-        o.retain(|k, _| !matches!(k.as_str(), "status" | "status_reason" | "last_seen"));
+        o.retain(|k, _| {
+            !matches!(
+                k.as_str(),
+                "status" | "status_reason" | "last_seen" | "recording_since"
+            )
+        });
     }
     v
 }
