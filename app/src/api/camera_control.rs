@@ -126,6 +126,7 @@ pub struct TestResult {
         (status = 200, description = "Tried; `success` tells the outcome", body = TestResult),
         (status = 400, description = ERR_400, body = ErrorBody),
         (status = 401, description = ERR_401, body = ErrorBody),
+        (status = 404, description = "CAMERA_NOT_FOUND: `camera_id` names no camera", body = ErrorBody),
         (status = 429, description = ERR_429, body = ErrorBody),
     ))]
 pub async fn test_connection(

@@ -204,8 +204,7 @@ pub async fn text(req: reqwest::RequestBuilder) -> String {
 }
 
 /// A camera object without its runtime fields (status, status_reason, last_seen,
-/// recording_since), which
-/// change on their own while the pipeline runs.
+/// recording_since), which change on their own while the pipeline runs.
 pub fn config_part(cam: &serde_json::Value) -> serde_json::Value {
     let mut v = cam.clone();
     if let Some(o) = v.as_object_mut() {
