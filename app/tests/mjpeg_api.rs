@@ -225,3 +225,51 @@ async fn mjpeg_cameras_record_frames_and_play() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn test_connection_of_http_mjpeg_cameras() {
+    let http = HttpCam::start(4, 6.0);
+    let d = Daemon::start().await;
+    let test = async |url: String, user: &str, pass: &str| {
+        let body = serde_json::json!({"protocol": "http", "encoding": "mjpeg", "url": url,
+            "username": user, "password": pass});
+        let (s, r) = json(d.post("/api/cameras/test-connection").json(&body)).await;
+        assert_eq!(s, 200, "{r}");
+        r
+    };
+    // A multipart stream: ten frames, with the picture size.
+    let (user, pass) = (common::httpcam::USER, common::httpcam::PASSWORD);
+    let r = test(http.url("/mjpeg"), user, pass).await;
+    assert_eq!(r["success"], true, "{r}");
+    assert_eq!(r["details"]["frames_received"], 10, "{r}");
+    assert_eq!(
+        (
+            r["details"]["width"].as_u64(),
+            r["details"]["height"].as_u64()
+        ),
+        (Some(352), Some(288)),
+        "{r}"
+    );
+    // A polled JPEG behind Digest: one frame is enough (the next comes a sample_interval later).
+    let r = test(http.url("/digest.jpg"), user, pass).await;
+    assert_eq!(r["success"], true, "{r}");
+    assert!(
+        r["details"]["frames_received"].as_u64().unwrap() >= 1,
+        "{r}"
+    );
+    // Failures name their reason.
+    for (path, user, pass, words) in [
+        ("/mjpeg", user, "wrong", "authentication"),
+        ("/notjpeg", "", "", "JPEG"),
+        ("/missing.jpg", "", "", "404"),
+    ] {
+        let r = test(http.url(path), user, pass).await;
+        assert_eq!(r["success"], false, "{path}: {r}");
+        assert!(
+            r["message"].as_str().unwrap().contains(words),
+            "{path}: {r}"
+        );
+    }
+    let (_, cams) = json(d.get("/api/cameras")).await;
+    assert_eq!(cams.as_array().unwrap().len(), 0, "nothing saved");
+}

@@ -272,10 +272,10 @@ async fn test_connection_resolves_an_onvif_device_and_uses_a_stored_password() {
         "CAMERA_NOT_FOUND",
     )
     .await;
+    // Another scheme for an RTSP camera cannot be tested.
     expect_error(
-        d.post("/api/cameras/test-connection").json(
-            &json!({"protocol": "http", "encoding": "mjpeg", "url": "http://127.0.0.1:9/x.mjpg"}),
-        ),
+        d.post("/api/cameras/test-connection")
+            .json(&json!({"protocol": "rtsp", "url": "ftp://127.0.0.1:9/x"})),
         400,
         "INVALID_INPUT",
     )

@@ -1,21 +1,19 @@
 //! Camera control: `POST /api/cameras/{id}/start|stop` and `POST /api/cameras/test-connection`
-//! (a real DESCRIBE/SETUP/PLAY that waits for frames).
+//! (a real connection that waits for frames: connection_probe.rs).
 
+use super::connection_probe as probe;
 use crate::api::json::{ApiJson, ApiPath, StatusBody};
 use crate::api::openapi::{ERR_400, ERR_401, ERR_404, ERR_429};
 use crate::config::{CameraConfig, Encoding, Protocol, RtspTransport};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use crate::ingest::rtsp;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
-/// Frames a connection test waits for, and how long at most.
-const TEST_FRAMES: u64 = 10;
+/// How long a connection test may take.
 const TEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[utoipa::path(post, path = "/api/cameras/{id}/start", operation_id = "startCamera", tag = "cameras",
@@ -158,9 +156,10 @@ pub async fn test_connection(
     crate::config::validate(&probe)
         .map_err(|e| ApiError::invalid(e.to_string().replace("cameras[0].", "")))?;
     let onvif_device = crate::ingest::onvif_source::is_onvif_device(&cam);
-    if !onvif_device && !cam.url.to_ascii_lowercase().starts_with("rtsp") {
+    let http_mjpeg = cam.protocol == Protocol::Http;
+    if !onvif_device && !http_mjpeg && !cam.url.to_ascii_lowercase().starts_with("rtsp") {
         return Err(ApiError::invalid(
-            "url: rtsp(s):// cameras and ONVIF devices (http(s)://) can be tested; HTTP MJPEG cameras not yet",
+            "url: rtsp(s):// cameras, ONVIF devices and HTTP MJPEG cameras can be tested",
         ));
     }
     let mut details = TestDetails {
@@ -202,8 +201,11 @@ pub async fn test_connection(
             }
         }
     }
-    let outcome =
-        tokio::time::timeout(TEST_TIMEOUT, probe_frames(&cam, &mut details, started)).await;
+    let outcome = if http_mjpeg {
+        tokio::time::timeout(TEST_TIMEOUT, probe::http(&cam, &mut details, started)).await
+    } else {
+        tokio::time::timeout(TEST_TIMEOUT, probe::rtsp(&cam, &mut details, started)).await
+    };
     let (success, message) = match outcome {
         Err(_) if details.frames_received > 0 => (true, "Connection successful".to_string()),
         Err(_) => (
@@ -218,55 +220,4 @@ pub async fn test_connection(
         message,
         details,
     }))
-}
-
-async fn probe_frames(
-    cam: &CameraConfig,
-    d: &mut TestDetails,
-    started: Instant,
-) -> Result<(), crate::ingest::SessionError> {
-    use crate::ingest::SessionError;
-    use retina::client::{PlayOptions, Session, SetupOptions};
-    use retina::codec::{CodecItem, FrameFormat, ParametersRef};
-    let url = url::Url::parse(&cam.url).map_err(|e| SessionError::Config(e.to_string()))?;
-    let mut session = Session::describe(url, rtsp::session_options(cam))
-        .await
-        .map_err(SessionError::from_retina)?;
-    let vi = session
-        .streams()
-        .iter()
-        .position(|s| s.media() == "video")
-        .ok_or_else(|| SessionError::Media("no video stream".into()))?;
-    session
-        .setup(
-            vi,
-            SetupOptions::default()
-                .transport(rtsp::transport(cam))
-                .frame_format(FrameFormat::MP4),
-        )
-        .await
-        .map_err(SessionError::from_retina)?;
-    let mut demuxed = session
-        .play(PlayOptions::default())
-        .await
-        .map_err(SessionError::from_retina)?
-        .demuxed()
-        .map_err(SessionError::from_retina)?;
-    while let Some(item) = demuxed.next().await {
-        if let CodecItem::VideoFrame(_) = item.map_err(SessionError::from_retina)? {
-            if d.frames_received == 0 {
-                d.latency_ms = started.elapsed().as_millis() as u64;
-                if let Some(ParametersRef::Video(vp)) = demuxed.streams()[vi].parameters() {
-                    d.codec = Some(vp.rfc6381_codec().to_string());
-                    let (w, h) = vp.pixel_dimensions();
-                    (d.width, d.height) = (Some(w), Some(h));
-                }
-            }
-            d.frames_received += 1;
-            if d.frames_received >= TEST_FRAMES {
-                return Ok(());
-            }
-        }
-    }
-    Err(SessionError::Ended)
 }

@@ -5,6 +5,7 @@ pub mod archives;
 pub mod backups;
 pub mod camera_control;
 pub mod cameras;
+pub mod connection_probe;
 pub mod firmware;
 pub mod frames;
 pub mod health;

@@ -5,6 +5,10 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+/// The credentials the camera asks for (Basic and Digest paths).
+pub const USER: &str = "viewer";
+pub const PASSWORD: &str = "s3cret";
+
 pub struct HttpCam {
     child: Child,
     pub port: u16,
@@ -44,7 +48,7 @@ impl HttpCam {
         }
         let mut child = cmd
             .args(["--fps", &fps.to_string()])
-            .args(["--user", "viewer", "--password", "s3cret"])
+            .args(["--user", USER, "--password", PASSWORD])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
