@@ -12,6 +12,23 @@ fn config_with_hash(hash: &str, max_failures: u32) -> String {
     )
 }
 
+/// Opens a media session with Basic; answers the cookie pair (`mibee_session=…`).
+async fn session_cookie(d: &Daemon, password: &str) -> String {
+    let resp = d
+        .post("/api/auth/session")
+        .basic_auth("admin", Some(password))
+        .send()
+        .await
+        .unwrap();
+    resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 #[tokio::test]
 async fn bypass_when_no_hash_is_set() {
     let d = Daemon::start().await;
@@ -327,14 +344,7 @@ async fn media_session_cookie_authorizes_reads_only() {
     expect_error(with(d.get("/api/cameras")), 401, "AUTH_REQUIRED").await;
 
     // DELETE ends the session and clears the cookie.
-    let resp = open(&d, "a new password").send().await.unwrap();
-    let cookie2 = resp.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie2 = session_cookie(&d, "a new password").await;
     assert_eq!(
         json(d.get("/api/cameras").header("cookie", &cookie2))
             .await
@@ -363,14 +373,7 @@ async fn media_session_cookie_authorizes_reads_only() {
     .await;
 
     // Sessions live in memory: a restart ends them.
-    let resp = open(&d, "a new password").send().await.unwrap();
-    let cookie3 = resp.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie3 = session_cookie(&d, "a new password").await;
     assert_eq!(
         json(d.get("/api/cameras").header("cookie", &cookie3))
             .await

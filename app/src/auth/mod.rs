@@ -52,6 +52,17 @@ impl AuthState {
     }
 }
 
+/// SHA-256 over length-prefixed parts (no two part lists collide): the key of a cached
+/// verification, and of media sessions and their credentials.
+pub(crate) fn fingerprint(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
 fn credentials(headers: &HeaderMap) -> Option<Result<(String, String), ()>> {
     let value = headers.get(header::AUTHORIZATION)?;
     let parsed = (|| {
@@ -145,16 +156,11 @@ pub async fn require_auth(
             );
         }
     };
-    let mut hasher = Sha256::new();
-    for part in [
+    let key = fingerprint(&[
         user.as_bytes(),
         pass.as_bytes(),
         auth.password_hash.as_bytes(),
-    ] {
-        hasher.update((part.len() as u64).to_le_bytes());
-        hasher.update(part);
-    }
-    let key: [u8; 32] = hasher.finalize().into();
+    ]);
     let ok = if user != auth.username {
         false
     } else if app.auth.cached(&key, now) {

@@ -5,9 +5,9 @@
 //! anything (no CSRF surface); it ends after `SESSION_TTL`, on `DELETE /api/auth/session`, on
 //! a daemon restart (kept in memory only), and as soon as the username or password changes.
 
+use super::fingerprint as sha;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use base64::Engine;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -28,15 +28,6 @@ struct Session {
 pub struct Sessions {
     /// sha256(token) → session; the token itself is never stored.
     map: Mutex<HashMap<[u8; 32], Session>>,
-}
-
-fn sha(parts: &[&[u8]]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update((p.len() as u64).to_le_bytes());
-        h.update(p);
-    }
-    h.finalize().into()
 }
 
 /// The fingerprint of the credentials in force: a session outlives neither a new username nor
