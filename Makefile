@@ -66,13 +66,15 @@ test: setup lint ui-test unit-test schemathesis cross-smoke-aarch64 hw-test-qemu
       image-rpi4 image-rpi3 ## Everything CI runs (the Pi images are built, not booted)
 
 FUZZ_RUNS ?= 3000000
-FUZZ_CORPUS ?= /var/cache/mibee-nvr/fuzz-corpus/onvif_reply
-fuzz: ## Fuzz the ONVIF reply parser (cargo-fuzz, nightly): FUZZ_RUNS executions
+# onvif_reply (ONVIF replies) or media_file (media files found on disk: the fragment walker)
+FUZZ_TARGET ?= onvif_reply
+FUZZ_CORPUS ?= /var/cache/mibee-nvr/fuzz-corpus/$(FUZZ_TARGET)
+fuzz: ## Fuzz FUZZ_TARGET (onvif_reply or media_file; cargo-fuzz, nightly): FUZZ_RUNS executions
 	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 	mkdir -p $(FUZZ_CORPUS)
-	cd app && CARGO_TARGET_DIR=/var/cache/mibee-nvr/fuzz-target cargo +nightly fuzz run onvif_reply \
-	  $(FUZZ_CORPUS) fuzz/seeds/onvif_reply -- -runs=$(FUZZ_RUNS) -max_len=65536 -rss_limit_mb=1024 \
+	cd app && CARGO_TARGET_DIR=/var/cache/mibee-nvr/fuzz-target cargo +nightly fuzz run $(FUZZ_TARGET) \
+	  $(FUZZ_CORPUS) fuzz/seeds/$(FUZZ_TARGET) -- -runs=$(FUZZ_RUNS) -max_len=65536 -rss_limit_mb=1024 \
 	  -print_final_stats=1
 
 bench: setup ## Benchmarks (ratios against the named peer where the goals name one)

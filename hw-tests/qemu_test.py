@@ -6,7 +6,9 @@ and over HTTP through a hostfwd bound to 127.0.0.1 only. The guest network
 is `restrict=on`: it cannot reach the host or anything beyond it.
 
 Tests: boot to the daemon's API, read-only root / writable data with the daemon's
-config and recordings on it, data persistence, a crashed daemon restarted by init without
+config and recordings on it, data persistence, the clock a box without a real-time clock
+restores at boot (untrusted until the user sets it through the API), a crashed daemon
+restarted by init without
 a reset, a hung daemon (SIGSTOP) reset by the hardware watchdog it feeds (i6300esb), A/B
 update to a good slot, A/B update to a broken slot with automatic rollback.
 """
@@ -329,12 +331,36 @@ def main():
         check("slot_A_marked_good", "A_left=3" in out, out.strip().splitlines()[-1] if out.strip() else "")
 
     def t_persist():
+        # A box without a real-time clock: the daemon saves the time it knows on /data and
+        # the next boot restores it (rcS) when the clock reads earlier. Step the guest's clock
+        # a day ahead (not its RTC) so that what is saved at the clean stop is ahead of the
+        # RTC the next boot starts from.
+        ahead = int(time.time()) + 86400
+        g.sh(f"date -s @{ahead} >/dev/null")
         g.send("reboot\n")
         g.expect(r"U-Boot 20\d\d", 60)
         g.wait_http(120)
         g.wait_shell()
         rc, out = g.sh("cat /data/rec1.txt")
         check("data_persists_reboot", "recording-1" in out)
+        rc, out = g.sh("date +%s; ls /run/nvr")
+        lines = out.split()
+        guest_now = int(lines[0]) if lines and lines[0].isdigit() else 0
+        check("clock_restored_at_boot", abs(guest_now - ahead) < 300 and "clock-restored" in out,
+              f"guest clock {guest_now - int(time.time())} s from the host's, {' '.join(lines[1:])}")
+        _, t = api("GET", "/api/system/time")
+        _, h = api("GET", "/api/health")
+        check("restored_clock_untrusted", t.get("trusted") is False and "restored" in t.get("reason", "")
+              and h.get("checks", {}).get("clock", {}).get("status") == "warning", f"{t}")
+        # The user sets the time from the browser: the box's clock follows, trusted, and it
+        # is what the next boot will restore.
+        now_iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        _, r = api("PUT", "/api/system/time", {"time": now_iso})
+        rc, out = g.sh("date +%s; cat /data/clock")
+        vals = [int(v) for v in out.split() if v.isdigit()]
+        ok = len(vals) == 2 and abs(vals[0] - time.time()) < 10 and abs(vals[1] - time.time()) < 10
+        check("clock_set_by_user", r.get("trusted") is True and r.get("source") == "user" and ok,
+              f"{r.get('source')} guest clock and saved time {vals} vs host {int(time.time())}")
 
     def t_crash_restarts():
         g.wait_healthy()

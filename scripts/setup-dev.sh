@@ -10,6 +10,8 @@ SUDO=""
 
 APT_PACKAGES=(
   build-essential pkg-config curl jq file ca-certificates
+  # the v4l crate's bindgen loads libclang; openh264 builds C++ (g++ from build-essential)
+  libclang-dev
   gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
   gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf libc6-dev-armhf-cross
   qemu-user-static
@@ -22,10 +24,15 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   python3-gi-cairo
   ffmpeg
-  # app/tests/storage_full.rs fills a real loop-mounted ext4 filesystem (runs as root)
+  # app/tests/storage_full.rs fills a real loop-mounted ext4 filesystem (runs as root);
+  # field_conditions.rs stalls one with fsfreeze (util-linux)
   e2fsprogs mount util-linux
+  # app/tests/clock_1970.rs starts the daemon with its wall clock at 1970 (LD_PRELOAD)
+  libfaketime
   # firmware images and their QEMU tests (make image-qemu hw-test-qemu)
-  qemu-system-arm genimage squashfs-tools mtools dosfstools u-boot-tools fakeroot
+  # ipxe-qemu: the virtio NIC's option ROM (efi-virtio.rom) that qemu-system-arm loads; it is
+  # only a Recommends of qemu-system-arm, which --no-install-recommends skips
+  qemu-system-arm ipxe-qemu genimage squashfs-tools mtools dosfstools u-boot-tools fakeroot
   # the guest reaches the host's fake camera through a QEMU guestfwd to 127.0.0.1 (socat)
   socat
   # app/tests/fixtures/netns.sh: private network namespaces for ONVIF / WS-Discovery peers

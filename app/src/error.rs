@@ -43,6 +43,8 @@ pub enum ErrorCode {
     XiaomiAuthRequired,
     /// Beyond the spec: the Xiaomi cloud was unreachable, too slow, or answered nonsense.
     XiaomiCloudError,
+    /// Beyond the spec: NTP keeps the clock; it cannot be set by hand.
+    ClockSynchronised,
     Internal,
 }
 
@@ -53,7 +55,7 @@ impl ErrorCode {
             CameraNotFound | RecordingNotFound | NotFound => StatusCode::NOT_FOUND,
             CameraAlreadyRunning | CameraDisabled | InvalidInput | PathTraversal
             | HlsUnsupportedCodec | OnvifNotCamera | OnvifNoProfiles => StatusCode::BAD_REQUEST,
-            CameraAlreadyExists => StatusCode::CONFLICT,
+            CameraAlreadyExists | ClockSynchronised => StatusCode::CONFLICT,
             StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             AuthRequired | AuthFailed | XiaomiAuthFailed | XiaomiAuthRequired => {
                 StatusCode::UNAUTHORIZED

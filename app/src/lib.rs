@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod backup;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod duration;
@@ -14,6 +15,7 @@ pub mod ingest;
 pub mod live;
 pub mod media;
 pub mod metrics;
+pub mod net_policy;
 pub mod onvif;
 pub mod server;
 pub mod state;

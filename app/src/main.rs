@@ -143,7 +143,9 @@ fn main() -> ExitCode {
             watchdog,
             watchdog_timeout,
         } => {
-            mibee_nvr::ingest::set_loopback_only(loopback_cameras_only);
+            mibee_nvr::net_policy::init(mibee_nvr::net_policy::NetPolicy {
+                loopback_only: loopback_cameras_only,
+            });
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -266,7 +268,12 @@ fn restore(config: &std::path::Path, file: &std::path::Path) -> anyhow::Result<(
     let cfg = &staged.config;
     let root = cfg.storage_root(dir);
     let segment_ns = cfg.storage.segment_ns();
-    let r = mibee_nvr::storage::orphans::reconcile_after_restore(&db, &root, segment_ns)?;
+    let r = mibee_nvr::storage::orphans::reconcile_after_restore(
+        &db,
+        &root,
+        segment_ns,
+        &Default::default(),
+    )?;
     println!(
         "restored {} ({} cameras); {} recordings whose video was deleted since were dropped, {} newer media files indexed",
         file.display(),

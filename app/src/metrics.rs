@@ -41,6 +41,24 @@ pub struct Metrics {
     camera_connect_attempts: Family<CameraLabels, Gauge>,
     camera_recording: Family<CameraLabels, Gauge>,
     media_received: Gauge<u64, AtomicU64>,
+    recorder_frames_dropped: Family<CameraLabels, Gauge<u64, AtomicU64>>,
+    recorder_frames_skipped: Family<CameraLabels, Gauge<u64, AtomicU64>>,
+    recorder_audio_dropped: Family<CameraLabels, Gauge<u64, AtomicU64>>,
+    recorder_queue_bytes: Family<CameraLabels, Gauge<u64, AtomicU64>>,
+    pipeline_restarts: Gauge<u64, AtomicU64>,
+    clock_trusted: Gauge,
+}
+
+/// What one scrape reports besides the registry's own counters.
+pub struct Scrape<'a> {
+    pub uptime_secs: f64,
+    pub bytes_written: &'a [(&'a str, u64)],
+    pub cameras: &'a [(String, crate::ingest::StatusSnapshot)],
+    pub media_received_bytes: u64,
+    /// Per running camera: its share of the disk writer's queue.
+    pub recorder: &'a [(String, std::sync::Arc<crate::storage::writer::CameraShared>)],
+    pub pipeline_restarts: u64,
+    pub clock_trusted: bool,
 }
 
 impl Default for Metrics {
@@ -114,7 +132,50 @@ impl Metrics {
             "Video bytes received from cameras",
             media_received.clone(),
         );
+        let family = |registry: &mut Registry, name: &str, help: &str| {
+            let f = Family::<CameraLabels, Gauge<u64, AtomicU64>>::default();
+            registry.register(name, help, f.clone());
+            f
+        };
+        let recorder_frames_dropped = family(
+            &mut registry,
+            "recorder_frames_dropped",
+            "Video frames dropped because the camera's disk queue was full (a slow card)",
+        );
+        let recorder_frames_skipped = family(
+            &mut registry,
+            "recorder_frames_skipped",
+            "Video frames the recorder could not place (after lost media, until a key frame)",
+        );
+        let recorder_audio_dropped = family(
+            &mut registry,
+            "recorder_audio_frames_dropped",
+            "Audio frames dropped while the camera's video stalled",
+        );
+        let recorder_queue_bytes = family(
+            &mut registry,
+            "recorder_queue_bytes",
+            "Bytes of the camera's media waiting for the disk",
+        );
+        let pipeline_restarts = Gauge::<u64, AtomicU64>::default();
+        registry.register(
+            "pipeline_restarts",
+            "Wedged camera pipelines restarted since start",
+            pipeline_restarts.clone(),
+        );
+        let clock_trusted = Gauge::default();
+        registry.register(
+            "clock_trusted",
+            "1 when the wall clock is trusted (NTP, the user, or a plausible system clock)",
+            clock_trusted.clone(),
+        );
         Self {
+            recorder_frames_dropped,
+            recorder_frames_skipped,
+            recorder_audio_dropped,
+            recorder_queue_bytes,
+            pipeline_restarts,
+            clock_trusted,
             media_received,
             camera_connect_attempts,
             camera_recording,
@@ -139,14 +200,41 @@ impl Metrics {
     }
 
     /// Samples the process figures and renders the registry.
-    pub fn render(
-        &self,
-        uptime_secs: f64,
-        bytes_written: &[(&str, u64)],
-        cameras: &[(String, crate::ingest::StatusSnapshot)],
-        media_received_bytes: u64,
-    ) -> String {
+    pub fn render(&self, s: &Scrape<'_>) -> String {
+        let Scrape {
+            uptime_secs,
+            bytes_written,
+            cameras,
+            media_received_bytes,
+            ..
+        } = *s;
         self.media_received.set(media_received_bytes);
+        self.pipeline_restarts.set(s.pipeline_restarts);
+        self.clock_trusted.set(i64::from(s.clock_trusted));
+        for f in [
+            &self.recorder_frames_dropped,
+            &self.recorder_frames_skipped,
+            &self.recorder_audio_dropped,
+            &self.recorder_queue_bytes,
+        ] {
+            f.clear();
+        }
+        for (id, q) in s.recorder {
+            let l = CameraLabels { camera: id.clone() };
+            let st = &q.stats;
+            self.recorder_frames_dropped
+                .get_or_create(&l)
+                .set(st.frames_dropped.get());
+            self.recorder_frames_skipped
+                .get_or_create(&l)
+                .set(st.frames_skipped.get());
+            self.recorder_audio_dropped
+                .get_or_create(&l)
+                .set(st.audio_frames_dropped.get());
+            self.recorder_queue_bytes
+                .get_or_create(&l)
+                .set(q.queued_bytes() as u64);
+        }
         self.camera_connect_attempts.clear();
         self.camera_recording.clear();
         for (id, s) in cameras {

@@ -27,6 +27,14 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     let root = cfg.storage_root(config.data_dir());
     std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
     let root = root.canonicalize().unwrap_or(root);
+    let clock = std::sync::Arc::new(crate::clock::Clock::new(config.data_dir()));
+    let renamed = crate::storage::reanchor::finish_pending(&db, &root)?;
+    if renamed > 0 {
+        tracing::info!(
+            files = renamed,
+            "finished renames of re-anchored media files"
+        );
+    }
     let segment_ns = cfg.storage.segment_ns();
     let recovered = crate::storage::recovery::recover(&db, &root, segment_ns)?;
     if recovered > 0 {
@@ -37,9 +45,39 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     }
     let db = std::sync::Arc::new(db);
     let (index, index_task) = crate::storage::index::spawn_writer(db.clone());
-    let state = AppState::new(std::sync::Arc::new(config), db, root, index);
+    let state = AppState::new(std::sync::Arc::new(config), db, root, index, clock.clone());
     state.pipelines.sync(&state.config.get());
+    tokio::spawn(crate::clock::run(clock.clone(), {
+        let state = state.clone();
+        async move |c| {
+            let (db, root, reclaimer) = (
+                state.db.clone(),
+                state.storage_root(),
+                state.reclaimer.clone(),
+            );
+            let r = tokio::task::spawn_blocking(move || {
+                crate::storage::reanchor::apply(&db, &root, reclaimer.io_lock(), c)
+            })
+            .await;
+            match r {
+                Ok(Ok(_)) => true,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "re-anchoring recordings failed; retrying");
+                    false
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "re-anchoring task failed; retrying");
+                    false
+                }
+            }
+        }
+    }));
     crate::storage::lifecycle::spawn(state.clone());
+    tokio::spawn(crate::clock::apply_ntp_servers(state.config.clone()));
+    tokio::spawn(crate::ingest::manager::watch_wedged(
+        state.pipelines.clone(),
+        state.config.clone(),
+    ));
     crate::live::spawn_reaper(state.clone());
     let addr = opts.listen.clone().unwrap_or_else(|| cfg.listen_addr());
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -52,7 +90,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     }
     let watchdog = match &opts.watchdog {
         Some((dev, secs)) => Some(
-            crate::watchdog::start(dev, *secs, state.clone(), bound)
+            crate::watchdog::start(dev, *secs, state.db.clone(), bound)
                 .with_context(|| format!("opening the watchdog {}", dev.display()))?,
         ),
         None => None,
@@ -72,6 +110,9 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     state.live.close_all();
     state.pipelines.shutdown().await;
     state.index.flush().await;
+    if let Err(e) = clock.save() {
+        tracing::warn!(error = %e, "could not save the clock");
+    }
     if let Err(e) = state.persist_lifetime_bytes_written() {
         tracing::warn!(error = %e, "could not store the lifetime write counter");
     }

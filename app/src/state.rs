@@ -18,7 +18,7 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Arc<ConfigStore>,
     pub db: Arc<Db>,
-    pub pipelines: crate::ingest::manager::Pipelines,
+    pub pipelines: Arc<crate::ingest::manager::Pipelines>,
     pub live: crate::live::Live,
     pub snapshots: crate::live::snapshot::Snapshots,
     /// Connected ONVIF devices by camera.
@@ -39,6 +39,8 @@ pub struct Inner {
     /// The Xiaomi cloud session and sign-ins in progress.
     pub xiaomi: crate::xiaomi::service::XiaomiState,
     pub metrics: Metrics,
+    /// The wall clock and whether it is trusted (clock.rs).
+    pub clock: Arc<crate::clock::Clock>,
     pub started: Instant,
     /// The recordings root in effect since start (a changed `storage.root_dir` waits for a restart).
     pub storage_root: std::path::PathBuf,
@@ -58,6 +60,7 @@ impl AppState {
         db: Arc<Db>,
         storage_root: std::path::PathBuf,
         index: crate::storage::index::IndexSender,
+        clock: Arc<crate::clock::Clock>,
     ) -> Self {
         let counters = Arc::new(crate::storage::file::WriteCounters::default());
         let reclaimer = Arc::new(crate::storage::retention::Reclaimer::new(
@@ -71,13 +74,16 @@ impl AppState {
             config: config.clone(),
             index: index.clone(),
             counters: counters.clone(),
+            clock: clock.clone(),
         };
         Self(Arc::new(Inner {
             lifecycle: Default::default(),
             lifetime_base: db.meta_u64(LIFETIME_KEY).unwrap_or(0),
             config,
             db,
-            pipelines: crate::ingest::manager::Pipelines::new(ctx),
+            pipelines: Arc::new(crate::ingest::manager::Pipelines::new(Arc::new(
+                crate::storage::writer::Writer::spawn(ctx),
+            ))),
             live: Default::default(),
             snapshots: crate::live::snapshot::Snapshots::new(),
             onvif: Default::default(),
@@ -90,6 +96,7 @@ impl AppState {
             auth: AuthState::default(),
             xiaomi: Default::default(),
             metrics: Metrics::new(),
+            clock,
             started: Instant::now(),
             storage_root,
             shutting_down: AtomicBool::new(false),

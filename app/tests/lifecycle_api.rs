@@ -6,6 +6,7 @@
 mod common;
 use common::fakecam::FakeCam;
 use common::media::assert_decodes;
+use common::recordings::{last_seen, stop_all_and_flush, wait_indexed_through, wait_recordings};
 use common::*;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -62,11 +63,11 @@ async fn merge_rewrites_no_video_and_honours_camera_overrides() {
         camera("b", &cams.url(1), "[cameras.merge]\nenabled = false\n"),
     ])))
     .await;
-    tokio::time::sleep(Duration::from_secs(32)).await;
+    // Five recordings of each camera in the index, then the ones being written flushed.
     for c in ["a", "b"] {
-        assert_eq!(json(d.post(&format!("/api/cameras/{c}/stop"))).await.0, 200);
+        wait_recordings(&d, c, 5, Duration::from_secs(90)).await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await; // the last index commit
+    stop_all_and_flush(&d, &["a", "b"]).await;
     let parts = recordings(&d, Some("a")).await;
     let parts_b = recordings(&d, Some("b")).await;
     assert!(parts.len() >= 5, "{} recordings of a", parts.len());
@@ -166,9 +167,11 @@ async fn archives_keep_deleted_cameras_recordings_with_their_own_retention() {
     let _serial = SERIAL.lock().await;
     let cams = FakeCam::start(&[SPEC], &[]);
     let d = Daemon::start_with_config(Some(&config(&[camera("gone", &cams.url(0), "")]))).await;
-    tokio::time::sleep(Duration::from_secs(14)).await;
+    wait_recordings(&d, "gone", 2, Duration::from_secs(60)).await;
+    // Deleted while recording: the recording being written is flushed to the index.
+    let seen = last_seen(&d, "gone").await.expect("video seen");
     assert_eq!(json(d.delete("/api/cameras/gone")).await.0, 200);
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_indexed_through(&d, "gone", seen).await;
     let recs = recordings(&d, Some("gone")).await;
     assert!(
         recs.len() >= 2,
@@ -263,7 +266,7 @@ async fn backup_then_restore_brings_the_state_back() {
     let cams = FakeCam::start(&[SPEC, SPEC], &[]);
     let mut d =
         Daemon::start_with_config(Some(&config(&[camera("front", &cams.url(0), "")]))).await;
-    tokio::time::sleep(Duration::from_secs(14)).await;
+    wait_recordings(&d, "front", 2, Duration::from_secs(60)).await;
     let (s, b) = json(d.post("/api/backup")).await;
     assert_eq!(s, 200, "{b}");
     let id = b["backup_id"].as_str().unwrap().to_string();
@@ -300,7 +303,7 @@ async fn backup_then_restore_brings_the_state_back() {
     })))
     .await;
     assert_eq!(s, 201, "{v}");
-    tokio::time::sleep(Duration::from_secs(12)).await;
+    wait_recordings(&d, "later", 1, Duration::from_secs(60)).await;
     // Refusals change nothing.
     expect_error(
         d.post("/api/backups").body(b"not a backup".to_vec()),

@@ -91,7 +91,10 @@ async fn hls_plays_in_chromium_and_ffmpeg_reads_h264_and_h265() {
         },
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // A whole GOP (1 s at 25 fps) buffered on each camera.
+    for id in ["h264cam", "h265cam"] {
+        common::recordings::wait_recording_run(&d, id, 1.0, Duration::from_secs(10)).await;
+    }
 
     // Cold request on a recording camera: the first segment comes from the buffered GOP.
     let t0 = Instant::now();

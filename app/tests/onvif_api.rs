@@ -8,7 +8,7 @@ mod common;
 
 use common::fakecam::FakeCam;
 use common::onvifmock::OnvifMock;
-use common::recordings::{recordings, verify_all, wait_status};
+use common::recordings::{recordings, verify_all, wait_recording_run, wait_status};
 use common::{Daemon, camera_toml, expect_error, json};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -70,7 +70,7 @@ async fn an_onvif_camera_records_and_is_controlled() {
 
     // The stream URI records, and the recording decodes.
     wait_status(&d, "door", "recording", Duration::from_secs(20)).await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    wait_recording_run(&d, "door", 4.0, Duration::from_secs(20)).await;
     let (_, s) = json(d.post("/api/cameras/door/stop")).await;
     assert_eq!(s["status"], "stopped", "{s}");
     common::wait_for("a recording", Duration::from_secs(10), async || {

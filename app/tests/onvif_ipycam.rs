@@ -8,7 +8,7 @@
 mod common;
 
 use common::onvifmock::VENV_PYTHON;
-use common::recordings::{recordings, verify_all, wait_status};
+use common::recordings::{recordings, verify_all, wait_recording_run, wait_status};
 use common::{Daemon, camera_toml, json};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -139,7 +139,7 @@ async fn inside() {
 
     // The stream URI records and the recording decodes.
     wait_status(&d, "ipycam", "recording", Duration::from_secs(30)).await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    wait_recording_run(&d, "ipycam", 5.0, Duration::from_secs(30)).await;
     json(d.post("/api/cameras/ipycam/stop")).await;
     common::wait_for("a recording", Duration::from_secs(10), async || {
         !recordings(&d, "ipycam").await.is_empty()

@@ -70,25 +70,20 @@ async fn records_every_codec_transport_and_auth() {
         ),
     ];
     let d = Daemon::start_with_config(Some(&config(&cams))).await;
-    for id in [
+    let ids = [
         "base-tcp-digest",
         "h265-tcp-digest",
         "main-udp-basic",
         "high-tcp-basic",
-    ] {
+    ];
+    for id in ids {
         wait_status(&d, id, "recording", Duration::from_secs(20)).await;
     }
-    tokio::time::sleep(Duration::from_secs(62)).await;
-    for id in [
-        "base-tcp-digest",
-        "h265-tcp-digest",
-        "main-udp-basic",
-        "high-tcp-basic",
-    ] {
-        let (s, _) = json(d.post(&format!("/api/cameras/{id}/stop"))).await;
-        assert_eq!(s, 200);
+    // 55 s of each camera in the index (closed recordings), then the last ones flushed.
+    for id in ids {
+        wait_recorded(&d, id, 55.0, Duration::from_secs(120)).await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await; // last recordings reach the index
+    stop_all_and_flush(&d, &ids).await;
     for (id, want) in [
         ("base-tcp-digest", "Constrained Baseline"),
         ("h265-tcp-digest", "Main"),
@@ -136,9 +131,8 @@ async fn records_through_digest_with_qop() {
         .unwrap()
         .to_string();
     assert!(reason.contains("authentication"), "{reason}");
-    tokio::time::sleep(Duration::from_secs(12)).await;
-    json(d.post("/api/cameras/qop/stop")).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_recorded(&d, "qop", 10.0, Duration::from_secs(60)).await;
+    stop_and_flush(&d, "qop").await;
     let (total_s, _) = verify_all(&d, "qop", 15.0, true).await;
     assert!(total_s >= 10.0, "recorded {total_s} s");
 }
@@ -149,7 +143,7 @@ async fn reconnects_after_drop_down_and_stall() {
     let fc = FakeCam::start(&["codec=h264,size=320x240,fps=15,gop=15"], &[]);
     let d = Daemon::start_with_config(Some(&config(&[camera("cam", &fc.url(0), "")]))).await;
     wait_status(&d, "cam", "recording", Duration::from_secs(20)).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_recording_run(&d, "cam", 3.0, Duration::from_secs(15)).await;
 
     // Returns once media newer than `t` arrived; asserts it took at most `limit`.
     async fn resumes_within(d: &Daemon, t: i128, limit: Duration, what: &str) {
@@ -179,6 +173,7 @@ async fn reconnects_after_drop_down_and_stall() {
     let c = cam(&d, "cam").await;
     assert!(!c["status_reason"].as_str().unwrap().is_empty());
     assert!(c["recording_since"].is_null(), "not recording: {c}");
+    // The outage itself: the camera stays down for 3 s.
     tokio::time::sleep(Duration::from_secs(3)).await;
     fc.control(0, "up").await;
     let t = now_ns();
@@ -191,13 +186,14 @@ async fn reconnects_after_drop_down_and_stall() {
     assert!(since <= ns(c["last_seen"].as_str().unwrap()), "{c}");
 
     fc.control(0, "stall").await;
+    // The stall itself: 3 s without media on an open connection.
     tokio::time::sleep(Duration::from_secs(3)).await;
     fc.control(0, "resume").await;
     let t = now_ns();
     resumes_within(&d, t, Duration::from_secs(2), "after stall/resume").await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    json(d.post("/api/cameras/cam/stop")).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // 3 s of video after the resume, then the last recording flushed.
+    wait_seen(&d, "cam", t + 3_000_000_000, Duration::from_secs(15)).await;
+    stop_and_flush(&d, "cam").await;
     verify_all(&d, "cam", 15.0, false).await;
     let text = text(d.get("/metrics")).await;
     for kind in ["video", "config", "process_total", "index_and_other"] {
@@ -223,7 +219,9 @@ async fn kill_9_loses_at_most_one_gop() {
     let mut kills = Vec::new();
     for round in 0..10u64 {
         wait_status(&d, "cam", "recording", Duration::from_secs(20)).await;
-        tokio::time::sleep(Duration::from_millis(3000 + 700 * (round % 4))).await;
+        // Killed 3.0 to 5.1 s of video into the run: at varying points of the GOP.
+        let secs = 3.0 + 0.7 * (round % 4) as f64;
+        wait_recording_run(&d, "cam", secs, Duration::from_secs(20)).await;
         // The last frame that reached the daemon before the kill.
         let last_seen = ns(cam(&d, "cam").await["last_seen"].as_str().unwrap());
         d.kill9();
@@ -231,7 +229,7 @@ async fn kill_9_loses_at_most_one_gop() {
         d.spawn().await;
     }
     wait_status(&d, "cam", "recording", Duration::from_secs(20)).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_recording_run(&d, "cam", 2.0, Duration::from_secs(15)).await;
     assert!(d.stop().success());
     let (ok, stdout, stderr) = cli(&d.config_path(), &["check"]);
     assert!(ok, "check after 10 kills: {stdout}{stderr}");
@@ -309,6 +307,7 @@ async fn bad_cameras_fail_cleanly() {
             .unwrap()
     };
     let before = attempts(&text(d.get("/metrics")).await);
+    // The measurement window: connection attempts counted over 8 s.
     tokio::time::sleep(Duration::from_secs(8)).await;
     let after = attempts(&text(d.get("/metrics")).await);
     assert!(
@@ -336,9 +335,8 @@ async fn bad_cameras_fail_cleanly() {
     );
 
     wait_status(&d, "late-join", "recording", Duration::from_secs(20)).await;
-    tokio::time::sleep(Duration::from_secs(12)).await;
-    json(d.post("/api/cameras/late-join/stop")).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    wait_recording_run(&d, "late-join", 12.0, Duration::from_secs(30)).await;
+    stop_and_flush(&d, "late-join").await;
     // Decodes with -xerror: the recording starts at the first IDR, not on a P-frame.
     verify_all(&d, "late-join", 15.0, true).await;
 
@@ -389,6 +387,7 @@ async fn start_stop_and_test_connection() {
         (200, json!({"status": "stopped"}))
     );
     assert_eq!(cam(&d, "cam").await["status"], "stopped");
+    let restarted = now_ns();
     assert_eq!(
         json(d.post("/api/cameras/cam/start")).await,
         (200, json!({"status": "started"}))
@@ -421,8 +420,19 @@ async fn start_stop_and_test_connection() {
     )
     .await;
 
-    // Recordings API error paths and a Range request on a real recording.
-    tokio::time::sleep(Duration::from_secs(12)).await;
+    // Recordings API error paths and a Range request on a real recording: a whole segment
+    // of the restarted camera is in the index.
+    wait_for(
+        "a recording after the restart",
+        Duration::from_secs(60),
+        async || {
+            recordings(&d, "cam")
+                .await
+                .iter()
+                .any(|r| ns(r["started_at"].as_str().unwrap()) >= restarted)
+        },
+    )
+    .await;
     expect_error(d.get("/api/recordings/123"), 404, "RECORDING_NOT_FOUND").await;
     expect_error(d.get("/api/recordings/abc"), 404, "RECORDING_NOT_FOUND").await;
     expect_error(d.get("/api/recordings?limit=0"), 400, "INVALID_INPUT").await;

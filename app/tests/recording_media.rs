@@ -28,13 +28,14 @@ async fn a_parameter_change_mid_stream_starts_a_new_file() {
     let fc = FakeCam::start(&["codec=h264,size=320x240,fps=15,gop=15"], &[]);
     let d = Daemon::start_with_config(Some(&config("p", &fc.url(0)))).await;
     wait_status(&d, "p", "recording", Duration::from_secs(20)).await;
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // 6 s of video before the change, 7 s after it.
+    wait_recording_run(&d, "p", 6.0, Duration::from_secs(30)).await;
     fc.control(0, "resize-352x288").await;
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    let resized = now_ns();
+    wait_seen(&d, "p", resized + 7_000_000_000, Duration::from_secs(30)).await;
     assert_eq!(cam(&d, "p").await["status"], "recording");
     assert_eq!(fc.clients(0).await, 1, "the same connection throughout");
-    json(d.post("/api/cameras/p/stop")).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop_and_flush(&d, "p").await;
     // Within a run recordings are contiguous; across the change they need not be.
     verify_all(&d, "p", 15.0, false).await;
     let recs = recordings(&d, "p").await;
@@ -92,9 +93,9 @@ async fn records_audio(camera_audio: &str, want_codec: &str) {
     let fc = FakeCam::start(&[spec.as_str()], &[]);
     let d = Daemon::start_with_config(Some(&config("av", &fc.url(0)))).await;
     wait_status(&d, "av", "recording", Duration::from_secs(20)).await;
-    tokio::time::sleep(Duration::from_secs(13)).await;
-    json(d.post("/api/cameras/av/stop")).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // A whole segment in the index, then the one being written flushed.
+    wait_recordings(&d, "av", 1, Duration::from_secs(60)).await;
+    stop_and_flush(&d, "av").await;
     verify_all(&d, "av", 15.0, true).await;
     let recs = recordings(&d, "av").await;
     let id = recs[0]["id"].as_str().unwrap();

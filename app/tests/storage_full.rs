@@ -72,6 +72,8 @@ async fn disk_threshold_keeps_the_newest_and_recording_never_stops() {
     let started = Instant::now();
     let mut seen: BTreeSet<u64> = BTreeSet::new();
     let mut samples: Vec<(f64, f64)> = Vec::new(); // (seconds, used %)
+    // The observation window: the disk is sampled every second for 100 s while it fills up
+    // and the threshold deletes (the assertions below are about every sample).
     while started.elapsed() < Duration::from_secs(100) {
         let (used, _) = fs.usage();
         samples.push((started.elapsed().as_secs_f64(), used));
@@ -159,8 +161,10 @@ async fn a_disk_filled_by_someone_else_pauses_recording_until_space_returns() {
     let cams = FileCam::start(&clip(150), 1);
     let mut d =
         Daemon::start_with_config(Some(&config(&fs.mount.join("rec"), 95, &cams.urls))).await;
-    tokio::time::sleep(Duration::from_secs(12)).await;
-    assert!(!recordings(&d).await.is_empty(), "recording started");
+    wait_for("recording started", Duration::from_secs(30), async || {
+        !recordings(&d).await.is_empty()
+    })
+    .await;
     let foreign = fs.mount.join("foreign.bin");
     let f2 = foreign.clone();
     tokio::task::spawn_blocking(move || fill_for(&f2, 15))

@@ -222,6 +222,35 @@ async fn system_info_and_appliance_only_operations_off_the_appliance() {
         "INVALID_INPUT",
     )
     .await;
+    // Nor is its clock set: bad times are refused first, a good one is not for this machine.
+    let (s, t) = json(d.get("/api/system/time")).await;
+    assert_eq!(s, 200);
+    assert!(t["time"].as_str().unwrap().ends_with('Z'), "{t}");
+    let before = t["time"].clone();
+    for bad in [
+        serde_json::json!({"time": "yesterday"}),
+        serde_json::json!({"time": "1999-01-01T00:00:00Z"}),
+        serde_json::json!({"time": "2301-01-01T00:00:00Z"}),
+        serde_json::json!({"when": "2027-01-01T00:00:00Z"}),
+    ] {
+        expect_error(d.put("/api/system/time").json(&bad), 400, "INVALID_INPUT").await;
+    }
+    expect_error(
+        d.put("/api/system/time")
+            .json(&serde_json::json!({"time": "2027-01-01T00:00:00Z"})),
+        501,
+        "NOT_IMPLEMENTED",
+    )
+    .await;
+    let (_, t) = json(d.get("/api/system/time")).await;
+    assert!(
+        t["time"].as_str().unwrap() >= before.as_str().unwrap(),
+        "{t}"
+    );
+    assert!(
+        !t["time"].as_str().unwrap().starts_with("2027"),
+        "the clock was not set: {t}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

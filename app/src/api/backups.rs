@@ -197,10 +197,15 @@ pub async fn restore(
         app.pipelines.sync(&old);
         return Err(e);
     }
-    let (db, root) = (app.db.clone(), app.storage_root());
+    let (db, root, reclaimer) = (app.db.clone(), app.storage_root(), app.reclaimer.clone());
     let segment_ns = app.config.get().storage.segment_ns();
     let report = tokio::task::spawn_blocking(move || {
-        crate::storage::orphans::reconcile_after_restore(&db, &root, segment_ns)
+        crate::storage::orphans::reconcile_after_restore(
+            &db,
+            &root,
+            segment_ns,
+            reclaimer.io_lock(),
+        )
     })
     .await
     .map_err(ApiError::internal)??;

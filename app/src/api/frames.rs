@@ -2,7 +2,7 @@
 //! `GET /api/recordings/:id/download?frame=N` returns one as `image/jpeg`.
 
 use crate::api::openapi::{ERR_401, ERR_429};
-use crate::db::{FileRow, RecordingRow};
+use crate::db::RecordingRow;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::state::AppState;
 use crate::storage::frames::{self, FrameRef};
@@ -29,8 +29,8 @@ pub struct FrameList {
     pub frames: Vec<FrameView>,
 }
 
-/// The MJPEG recording `id`, its file and its frames.
-async fn load(app: &AppState, id: &str) -> ApiResult<(RecordingRow, FileRow, Vec<FrameRef>)> {
+/// The MJPEG recording `id`, its open media file and its frames.
+async fn load(app: &AppState, id: &str) -> ApiResult<(RecordingRow, std::fs::File, Vec<FrameRef>)> {
     let not_found = || {
         ApiError::new(
             ErrorCode::RecordingNotFound,
@@ -51,11 +51,15 @@ async fn load(app: &AppState, id: &str) -> ApiResult<(RecordingRow, FileRow, Vec
         .ok_or_else(|| ApiError::internal("recording without file"))?;
     let root = app.storage_root();
     let (r2, f2) = (rec.clone(), file_row.clone());
-    let list = tokio::task::spawn_blocking(move || frames::list(&root, &f2, &r2))
+    let listed = tokio::task::spawn_blocking(move || frames::list(&root, &f2, &r2))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::internal(format!("reading recording {id}: {e}")))?;
-    Ok((rec, file_row, list))
+        .map_err(ApiError::internal)?;
+    match listed {
+        Ok((file, list)) => Ok((rec, file, list)),
+        // Deleted between the lookup and the walk: gone, not broken.
+        Err(_) if app.db.recording(n)?.is_none() => Err(not_found()),
+        Err(e) => Err(ApiError::internal(format!("reading recording {id}: {e}"))),
+    }
 }
 
 #[utoipa::path(get, path = "/api/recordings/{id}/frames", operation_id = "listRecordingFrames",
@@ -89,7 +93,7 @@ pub async fn list(
 
 /// `download?frame=N`.
 pub async fn download_frame(app: &AppState, id: &str, index: u64) -> ApiResult<Response> {
-    let (rec, file_row, list) = load(app, id).await?;
+    let (rec, file, list) = load(app, id).await?;
     let frame = *list.get(index as usize).ok_or_else(|| {
         ApiError::new(
             ErrorCode::NotFound,
@@ -99,11 +103,21 @@ pub async fn download_frame(app: &AppState, id: &str, index: u64) -> ApiResult<R
             ),
         )
     })?;
-    let root = app.storage_root();
-    let jpeg = tokio::task::spawn_blocking(move || frames::read(&root, &file_row, &frame))
+    let jpeg = tokio::task::spawn_blocking(move || frames::read(&file, &frame))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::internal(format!("reading frame {index} of {id}: {e}")))?;
+    // Deleting commits the rows before freeing the bytes: a recording that still owns them
+    // after the read was read whole, never from a punched hole.
+    if !app
+        .db
+        .recording_covers(rec.file_id, rec.byte_start, rec.byte_end)?
+    {
+        return Err(ApiError::new(
+            ErrorCode::RecordingNotFound,
+            format!("recording not found: {id}"),
+        ));
+    }
     let disposition = format!("inline; filename=\"{}_{id}_{index:04}.jpg\"", rec.camera_id);
     Ok((
         [

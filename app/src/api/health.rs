@@ -32,6 +32,9 @@ pub struct StorageCheck {
 pub struct HealthChecks {
     pub database: Check,
     pub storage: StorageCheck,
+    /// `warning` while the clock is not synchronised (a box without a real-time clock before
+    /// NTP answers): recordings keep provisional times, corrected when it is set.
+    pub clock: Check,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -131,7 +134,18 @@ fn classify_storage(
 pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     let database = database_check(&app);
     let storage = storage_check(&app);
-    let statuses = [database.status.as_str(), storage.status.as_str()];
+    let clock = {
+        let c = app.clock.status();
+        Check {
+            status: if c.trusted { "ok" } else { "warning" }.into(),
+            message: c.reason,
+        }
+    };
+    let statuses = [
+        database.status.as_str(),
+        storage.status.as_str(),
+        clock.status.as_str(),
+    ];
     let (code, status) = if statuses.contains(&"error") || app.is_shutting_down() {
         (StatusCode::SERVICE_UNAVAILABLE, "unhealthy")
     } else if statuses.contains(&"warning") {
@@ -141,7 +155,11 @@ pub async fn health(State(app): State<AppState>) -> (StatusCode, Json<Health>) {
     };
     let body = Health {
         status: status.into(),
-        checks: HealthChecks { database, storage },
+        checks: HealthChecks {
+            database,
+            storage,
+            clock,
+        },
         uptime: format_uptime(app.started.elapsed()),
     };
     (code, Json(body))

@@ -19,6 +19,7 @@ pub mod session;
 pub mod settings;
 pub mod storage;
 pub mod system;
+pub mod time;
 pub mod ui;
 pub mod xiaomi;
 pub mod xiaomi_sync;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
             .route("/api/transcoding/check", get(system::transcoding_check))
             .route("/metrics", get(system::metrics))
             .route("/api/system/info", get(firmware::info))
+            .route("/api/system/time", get(time::get_time).put(time::set_time))
             .route("/api/system/reboot", post(firmware::reboot))
             .route(
                 "/api/system/update",

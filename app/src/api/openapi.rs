@@ -3,7 +3,7 @@
 
 use crate::api::{
     archives, backups, camera_control, cameras, firmware, frames, health, live, onvif, ptz,
-    recordings, session, settings, storage, system, xiaomi, xiaomi_sync,
+    recordings, session, settings, storage, system, time, xiaomi, xiaomi_sync,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -70,6 +70,8 @@ impl Modify for CameraLinks {
         health::health,
         health::readyz,
         system::stats_system,
+        time::get_time,
+        time::set_time,
         system::metrics,
         firmware::info,
         firmware::reboot,

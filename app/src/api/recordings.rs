@@ -337,8 +337,13 @@ pub async fn download(
         crate::storage::download::plan(&root, &file_row, &rec2)
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::internal(format!("reading recording {id}: {e}")))?;
+    .map_err(ApiError::internal)?;
+    let plan = match plan {
+        Ok(p) => p,
+        // Deleted between the lookup and the planning: gone, not broken.
+        Err(_) if app.db.recording(n)?.is_none() => return Err(not_found(&id)),
+        Err(e) => return Err(ApiError::internal(format!("reading recording {id}: {e}"))),
+    };
     let etag = format!(
         "\"{}-{}-{}-{}\"",
         n, rec.file_id, rec.byte_start, rec.byte_end
@@ -386,24 +391,41 @@ pub async fn download(
         }
     };
     resp_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
-    let file = std::fs::File::open(&plan.path).map_err(ApiError::internal)?;
     let plan = std::sync::Arc::new(plan);
-    let file = std::sync::Arc::new(file);
+    let db = app.db.clone();
+    let (file_id, byte_start, byte_end) = (rec.file_id, rec.byte_start, rec.byte_end);
     const CHUNK: u64 = 256 << 10;
     let stream = futures::stream::unfold(start, move |pos| {
-        let (plan, file) = (plan.clone(), file.clone());
+        let (plan, db) = (plan.clone(), db.clone());
         async move {
             if pos >= end {
                 return None;
             }
             let to = (pos + CHUNK).min(end);
             let chunk = tokio::task::spawn_blocking(move || {
-                crate::storage::download::read_range(&plan, &file, pos, to)
+                let bytes = crate::storage::download::read_range(&plan, pos, to)?;
+                // Deleting a recording commits its rows before it frees the bytes: if the
+                // recording still owns them after the read, the read saw real data, never a
+                // punched hole. If it was deleted meanwhile, the response ends with an error.
+                if !db
+                    .recording_covers(file_id, byte_start, byte_end)
+                    .map_err(std::io::Error::other)?
+                {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "the recording was deleted during the download",
+                    ));
+                }
+                Ok(bytes)
             })
             .await
             .map_err(std::io::Error::other)
             .and_then(|r| r);
-            Some((chunk.map(bytes::Bytes::from), to))
+            match chunk {
+                Ok(b) => Some((Ok(bytes::Bytes::from(b)), to)),
+                // The stream ends after an error (the client sees a truncated body).
+                Err(e) => Some((Err(e), end)),
+            }
         }
     });
     Ok((status, resp_headers, Body::from_stream(stream)).into_response())

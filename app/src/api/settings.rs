@@ -37,6 +37,7 @@ pub struct SettingsView {
     pub merge: MergeConfig,
     pub live: LiveConfig,
     pub xiaomi: XiaomiConfig,
+    pub time: crate::config::TimeConfig,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,6 +74,7 @@ pub async fn get_settings(State(app): State<AppState>) -> Json<SettingsView> {
         merge: c.merge.clone(),
         live: c.live.clone(),
         xiaomi: c.xiaomi.clone(),
+        time: c.time.clone(),
     })
 }
 

@@ -79,12 +79,18 @@ pub async fn stats_system(State(app): State<AppState>) -> Json<SystemStats> {
         (status = 429, description = ERR_429, body = ErrorBody),
     ))]
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    let text = app.metrics.render(
-        app.started.elapsed().as_secs_f64(),
-        &app.bytes_written(),
-        &app.pipelines.statuses(),
-        app.media_received_bytes(),
-    );
+    let text = app.metrics.render(&crate::metrics::Scrape {
+        uptime_secs: app.started.elapsed().as_secs_f64(),
+        bytes_written: &app.bytes_written(),
+        cameras: &app.pipelines.statuses(),
+        media_received_bytes: app.media_received_bytes(),
+        recorder: &app.pipelines.queue_stats(),
+        pipeline_restarts: app
+            .pipelines
+            .restarts
+            .load(std::sync::atomic::Ordering::Relaxed),
+        clock_trusted: app.clock.is_trusted(),
+    });
     (
         [(
             header::CONTENT_TYPE,

@@ -12,7 +12,7 @@ pub use camera::{
 };
 pub use patch::{
     AuthPatch, CameraPatch, CleanupPatch, FeaturesPatch, LivePatch, MergePatch, RateLimitPatch,
-    ServerPatch, SettingsPatch, StoragePatch,
+    ServerPatch, SettingsPatch, StoragePatch, TimePatch,
 };
 pub use store::{ConfigStore, check_file};
 pub use validate::{ValidationError, XIAOMI_REGIONS, valid_camera_id, validate};
@@ -37,6 +37,7 @@ pub struct Config {
     pub live: LiveConfig,
     pub features: Features,
     pub xiaomi: XiaomiConfig,
+    pub time: TimeConfig,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cameras: Vec<CameraConfig>,
 }
@@ -210,6 +211,15 @@ impl Default for XiaomiConfig {
             timeout: HumanDuration::from_secs(10),
         }
     }
+}
+
+/// The box's clock (design/time.md): the NTP servers the appliance's ntpd asks.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeConfig {
+    /// Host names or IP addresses, at most 8; empty: the board's defaults (pool.ntp.org). A
+    /// camera LAN without internet can name a local server (a router often is one).
+    pub ntp_servers: Vec<String>,
 }
 
 /// Feature flags (`GET|PUT /api/features`).

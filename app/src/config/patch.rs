@@ -106,6 +106,16 @@ pub struct SettingsPatch {
     pub live: Option<LivePatch>,
     #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
     pub xiaomi: Option<XiaomiPatch>,
+    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
+    pub time: Option<TimePatch>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimePatch {
+    /// NTP servers (host names or IP addresses), at most 8; `[]`: the board's defaults.
+    #[schema(max_items = 8)]
+    pub ntp_servers: Option<Vec<String>>,
 }
 
 /// Body of `PUT /api/features`.
@@ -242,6 +252,9 @@ impl SettingsPatch {
             set(&mut cfg.xiaomi.api_url, x.api_url);
             set(&mut cfg.xiaomi.region, x.region);
             set(&mut cfg.xiaomi.timeout, x.timeout);
+        }
+        if let Some(t) = self.time {
+            set(&mut cfg.time.ntp_servers, t.ntp_servers);
         }
         before != (cfg.server.listen.clone(), cfg.storage.root_dir.clone())
     }

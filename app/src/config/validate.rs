@@ -84,6 +84,34 @@ const fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
+/// NTP servers: at most 8 host names (RFC 1123 labels) or IP addresses.
+fn validate_ntp_servers(servers: &[String]) -> VResult {
+    if servers.len() > 8 {
+        return Err(ValidationError::new(
+            "time.ntp_servers",
+            "at most 8 servers",
+        ));
+    }
+    for s in servers {
+        let host_ok = !s.is_empty()
+            && s.len() <= 253
+            && s.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !host_ok && s.parse::<std::net::IpAddr>().is_err() {
+            return Err(ValidationError::new(
+                "time.ntp_servers",
+                format!("{s:?} is not a host name or IP address"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks every key of a config; the first problem found is returned.
 pub fn validate(cfg: &Config) -> VResult {
     validate_listen(&cfg.server.listen)?;
@@ -121,6 +149,7 @@ pub fn validate(cfg: &Config) -> VResult {
         99,
     )?;
     validate_xiaomi(&cfg.xiaomi)?;
+    validate_ntp_servers(&cfg.time.ntp_servers)?;
     let a = &cfg.auth;
     validate_username(&a.username)?;
     crate::auth::check_hash_format(&a.password_hash)

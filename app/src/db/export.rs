@@ -1,12 +1,14 @@
 //! A consistent copy of the whole database for backups: every table copied row by row from
 //! one read transaction (a snapshot) into a fresh database file, which also compacts it.
 
+use super::clock::{RENAMES, UNTRUSTED, UNTRUSTED_FILES};
 use super::lifecycle::ARCHIVE_RETENTION;
 use super::recordings::{
-    CAMERA_BYTES, CAMERA_RECORDINGS, FILE_RECORDINGS, FILE_TAILS, FILES, RECORDINGS, TOTALS,
+    CAMERA_BYTES, CAMERA_RECORDINGS, FILE_RECORDINGS, FILE_RECS, FILE_TAILS, FILES,
+    MERGE_WATERMARK, RECORDINGS, TOTALS,
 };
 use super::{DAILY_STATS, Db, DbError, META, RUNTIME};
-use redb::{Database, ReadableTable};
+use redb::ReadableTable;
 use std::path::Path;
 
 macro_rules! copy_tables {
@@ -28,7 +30,7 @@ impl Db {
     /// Writes a snapshot of every table to a new database at `dest` (which must not exist).
     pub fn export_to(&self, dest: &Path) -> Result<(), DbError> {
         let src = self.db.begin_read()?;
-        let out = Database::create(dest)?;
+        let out = super::builder().create(dest)?;
         let dst = out.begin_write()?;
         copy_tables!(
             src,
@@ -44,6 +46,11 @@ impl Db {
             FILE_RECORDINGS,
             FILE_TAILS,
             ARCHIVE_RETENTION,
+            FILE_RECS,
+            MERGE_WATERMARK,
+            UNTRUSTED,
+            UNTRUSTED_FILES,
+            RENAMES,
         );
         dst.commit()?;
         Ok(())

@@ -12,8 +12,9 @@ use redb::{Database, ReadableTable};
 
 /// Version 1: meta, runtime, daily_stats. Version 2: files, recordings, camera_recordings,
 /// recording_totals. Version 3: camera_bytes, file_recordings (filled from the recordings),
-/// archive_retention, file_tails.
-pub const CURRENT_SCHEMA_VERSION: u64 = 3;
+/// archive_retention, file_tails. Version 4: file_recs (filled from the recordings),
+/// merge_watermark, untrusted_recordings, untrusted_files, pending_renames.
+pub const CURRENT_SCHEMA_VERSION: u64 = 4;
 
 /// Brings the database to `CURRENT_SCHEMA_VERSION`.
 pub fn migrate(db: &Database) -> Result<(), DbError> {
@@ -63,6 +64,19 @@ pub fn migrate(db: &Database) -> Result<(), DbError> {
                     bytes.insert(r.camera_id.as_str(), b + r.size_bytes())?;
                     let n = per_file.get(r.file_id)?.map(|g| g.value()).unwrap_or(0);
                     per_file.insert(r.file_id, n + 1)?;
+                }
+            }
+            3 => {
+                txn.open_table(super::recordings::MERGE_WATERMARK)?;
+                txn.open_table(super::clock::UNTRUSTED)?;
+                txn.open_table(super::clock::UNTRUSTED_FILES)?;
+                txn.open_table(super::clock::RENAMES)?;
+                let mut by_file = txn.open_table(super::recordings::FILE_RECS)?;
+                let recs = txn.open_table(RECORDINGS)?;
+                for row in recs.iter()? {
+                    let (k, v) = row?;
+                    let r: RecordingRow = parse("recordings", v.value())?;
+                    by_file.insert((r.file_id, r.byte_start), k.value())?;
                 }
             }
             v => unreachable!("no migration from schema version {v}"),

@@ -3,6 +3,7 @@
 //! `mibee-nvr check`. Tables: `meta` (schema version and bookkeeping), `runtime` (small
 //! JSON state such as the boot counter), `daily_stats` (one JSON sample per UTC day).
 
+mod clock;
 mod export;
 mod lifecycle;
 mod migrate;
@@ -12,6 +13,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub use clock::Rename;
 pub use lifecycle::{CameraGroup, MergeOutcome, MergeRules};
 pub use migrate::CURRENT_SCHEMA_VERSION;
 use recordings::{CAMERA_BYTES, CAMERA_RECORDINGS, FILE_RECORDINGS, FILES, RECORDINGS, TOTALS};
@@ -22,6 +24,17 @@ pub(crate) const RUNTIME: TableDefinition<&str, &[u8]> = TableDefinition::new("r
 pub(crate) const DAILY_STATS: TableDefinition<&str, &[u8]> = TableDefinition::new("daily_stats");
 
 pub const DB_FILE_NAME: &str = "mibee-nvr.redb";
+
+/// redb's page cache (read cache and write buffer together). redb's default is 1 GiB, which
+/// a year of recordings' index (~1 GiB for 8 million rows) would fill on a 1 GiB box; the hot
+/// pages (the B-tree's upper levels and the newest leaves) fit in a few MiB.
+pub const CACHE_BYTES: usize = 8 << 20;
+
+fn builder() -> redb::Builder {
+    let mut b = redb::Builder::new();
+    b.set_cache_size(CACHE_BYTES);
+    b
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -80,16 +93,19 @@ impl Handle {
 pub struct Db {
     db: Handle,
     path: PathBuf,
+    /// Clock corrections known in this process (see db::clock).
+    corrections: clock::Corrections,
 }
 
 impl Db {
     /// Opens (or creates) the database and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, DbError> {
-        let db = Database::create(path)?;
+        let db = builder().create(path)?;
         migrate::migrate(&db)?;
         Ok(Self {
             db: Handle(std::sync::RwLock::new(std::sync::Arc::new(db))),
             path: path.to_path_buf(),
+            corrections: Default::default(),
         })
     }
 
@@ -104,7 +120,7 @@ impl Db {
                 .and_then(|d| d.sync_all())
                 .map_err(io)?;
         }
-        let new = Database::create(&self.path)?;
+        let new = builder().create(&self.path)?;
         migrate::migrate(&new)?;
         *self.db.0.write().expect("db handle") = std::sync::Arc::new(new);
         Ok(())
@@ -265,111 +281,135 @@ impl Db {
 
     /// Every recording belongs to a known file of its camera, covers a non-empty byte range
     /// after the init segment, does not overlap another recording of its file, and is in
-    /// the per-camera index (and the per-camera index holds nothing else).
+    /// the per-camera and per-file indexes (which hold nothing else); the counters agree.
+    /// Streams the tables: memory stays bounded by the number of cameras, not recordings.
     fn check_recordings(&self, txn: &redb::ReadTransaction) -> Result<(u64, u64), DbError> {
-        let files_t = txn.open_table(FILES)?;
-        let mut files = std::collections::HashMap::new();
-        for row in files_t.iter()? {
-            let (k, v) = row?;
-            let f: FileRow = recordings::parse("files", v.value())?;
-            files.insert(k.value(), f);
+        use std::collections::HashMap;
+        fn bad<T>(m: String) -> Result<T, DbError> {
+            Err(DbError::Invariant(m))
         }
+        let files = txn.open_table(FILES)?;
         let recs = txn.open_table(RECORDINGS)?;
         let by_cam = txn.open_table(CAMERA_RECORDINGS)?;
-        let mut ranges: std::collections::HashMap<u64, Vec<(u64, u64, u64)>> = Default::default();
+        let by_file = txn.open_table(recordings::FILE_RECS)?;
         let mut n = 0u64;
-        let mut counts: std::collections::HashMap<(String, String, bool), u64> = Default::default();
-        let mut cam_bytes: std::collections::HashMap<String, u64> = Default::default();
-        let mut file_recs: std::collections::HashMap<u64, u64> = Default::default();
+        let mut counts: HashMap<(String, String, bool), u64> = HashMap::new();
+        let mut cam_bytes: HashMap<String, u64> = HashMap::new();
         for row in recs.iter()? {
             let (k, v) = row?;
             let id = k.value();
             let r: RecordingRow = recordings::parse(&format!("recordings[{id}]"), v.value())?;
-            let f = files.get(&r.file_id).ok_or_else(|| {
-                DbError::Invariant(format!("recording {id}: unknown file {}", r.file_id))
-            })?;
+            let Some(f) = files.get(r.file_id)? else {
+                return bad(format!("recording {id}: unknown file {}", r.file_id));
+            };
+            let f: FileRow = recordings::parse("files", f.value())?;
             if f.camera_id != r.camera_id {
-                return Err(DbError::Invariant(format!(
+                return bad(format!(
                     "recording {id}: file {} is another camera's",
                     r.file_id
-                )));
+                ));
             }
             if r.byte_start < f.init_len || r.byte_end <= r.byte_start || r.duration_ns < 0 {
-                return Err(DbError::Invariant(format!(
-                    "recording {id}: bad byte range or duration"
-                )));
+                return bad(format!("recording {id}: bad byte range or duration"));
             }
             if by_cam.get((r.camera_id.as_str(), id))?.is_none() {
-                return Err(DbError::Invariant(format!(
-                    "recording {id}: missing from camera index"
-                )));
+                return bad(format!("recording {id}: missing from camera index"));
+            }
+            if by_file.get((r.file_id, r.byte_start))?.map(|g| g.value()) != Some(id) {
+                return bad(format!("recording {id}: missing from the file index"));
             }
             *counts
                 .entry((r.camera_id.clone(), r.format.clone(), r.merged))
                 .or_default() += 1;
             *cam_bytes.entry(r.camera_id.clone()).or_default() += r.size_bytes();
-            *file_recs.entry(r.file_id).or_default() += 1;
-            ranges
-                .entry(r.file_id)
-                .or_default()
-                .push((r.byte_start, r.byte_end, id));
             n += 1;
         }
-        for (fid, mut v) in ranges {
-            v.sort();
-            for w in v.windows(2) {
-                if w[1].0 < w[0].1 {
-                    return Err(DbError::Invariant(format!(
-                        "file {fid}: recordings {} and {} overlap",
-                        w[0].2, w[1].2
-                    )));
+        // Per file, in byte order: no overlaps, and the per-file counts.
+        let per_file = txn.open_table(FILE_RECORDINGS)?;
+        let mut files_with_recordings = 0u64;
+        let mut cur: Option<(u64, u64, u64)> = None; // (file, count, end of the last range)
+        let mut close = |c: Option<(u64, u64, u64)>| -> Result<(), DbError> {
+            if let Some((fid, count, _)) = c {
+                files_with_recordings += 1;
+                if per_file.get(fid)?.map(|g| g.value()) != Some(count) {
+                    return bad(format!("file {fid}: per-file recording count disagrees"));
+                }
+            }
+            Ok(())
+        };
+        for row in by_file.iter()? {
+            let (k, v) = row?;
+            let ((fid, start), id) = (k.value(), v.value());
+            let Some(g) = recs.get(id)? else {
+                return bad(format!(
+                    "file index names recording {id}, which does not exist"
+                ));
+            };
+            let r: RecordingRow = recordings::parse("recordings", g.value())?;
+            match &mut cur {
+                Some((f, count, end)) if *f == fid => {
+                    if start < *end {
+                        return bad(format!(
+                            "file {fid}: recording {id} overlaps the one before"
+                        ));
+                    }
+                    *count += 1;
+                    *end = r.byte_end;
+                }
+                _ => {
+                    close(cur.take())?;
+                    cur = Some((fid, 1, r.byte_end));
                 }
             }
         }
+        close(cur)?;
         let cam_rows = redb::ReadableTableMetadata::len(&by_cam)?;
-        if cam_rows != n {
-            return Err(DbError::Invariant(format!(
-                "camera index has {cam_rows} rows for {n} recordings"
-            )));
+        let file_rows = redb::ReadableTableMetadata::len(&by_file)?;
+        if cam_rows != n || file_rows != n {
+            return bad(format!(
+                "indexes have {cam_rows} (camera) and {file_rows} (file) rows for {n} recordings"
+            ));
+        }
+        if redb::ReadableTableMetadata::len(&per_file)? != files_with_recordings {
+            return bad("per-file counts name files without recordings".into());
         }
         let totals = txn.open_table(TOTALS)?;
-        let mut stored = std::collections::HashMap::new();
+        let mut stored = HashMap::new();
         for row in totals.iter()? {
             let (k, v) = row?;
             let (c, f, m) = k.value();
             stored.insert((c.to_string(), f.to_string(), m), v.value());
         }
         if stored != counts {
-            return Err(DbError::Invariant(format!(
+            return bad(format!(
                 "recording totals {stored:?} disagree with the recordings {counts:?}"
-            )));
+            ));
         }
-        let mut stored_bytes = std::collections::HashMap::new();
+        let mut stored_bytes = HashMap::new();
         for row in txn.open_table(CAMERA_BYTES)?.iter()? {
             let (k, v) = row?;
             stored_bytes.insert(k.value().to_string(), v.value());
         }
         if stored_bytes != cam_bytes {
-            return Err(DbError::Invariant(format!(
+            return bad(format!(
                 "camera byte totals {stored_bytes:?} disagree with the recordings {cam_bytes:?}"
-            )));
-        }
-        let mut stored_files = std::collections::HashMap::new();
-        for row in txn.open_table(FILE_RECORDINGS)?.iter()? {
-            let (k, v) = row?;
-            stored_files.insert(k.value(), v.value());
-        }
-        if stored_files != file_recs {
-            return Err(DbError::Invariant(
-                "per-file recording counts disagree with the recordings".into(),
             ));
         }
-        Ok((files.len() as u64, n))
+        let untrusted = txn.open_table(clock::UNTRUSTED)?;
+        for row in untrusted.iter()? {
+            let id = row?.0.value();
+            if recs.get(id)?.is_none() {
+                return bad(format!(
+                    "untrusted mark for recording {id}, which does not exist"
+                ));
+            }
+        }
+        Ok((redb::ReadableTableMetadata::len(&files)?, n))
     }
 
     /// Runs redb's own structural integrity check (needs exclusive access).
     pub fn check_integrity(path: &Path) -> Result<bool, DbError> {
-        let mut db = Database::open(path)?;
+        let mut db = builder().open(path)?;
         Ok(db.check_integrity()?)
     }
 }

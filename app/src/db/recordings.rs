@@ -39,24 +39,90 @@ pub struct FileTail {
     pub media_end_90k: i64,
 }
 
-/// The counters kept beside the recordings, updated in the same transaction.
-pub(crate) struct Counters<'t> {
+/// Key: (file id, byte start) → recording id: one file's recordings in byte order (per-file
+/// lookups without scanning a camera's history).
+pub(crate) const FILE_RECS: TableDefinition<(u64, u64), u64> = TableDefinition::new("file_recs");
+/// Key: camera id → recording id below which merging has nothing left to do.
+pub(crate) const MERGE_WATERMARK: TableDefinition<&str, u64> =
+    TableDefinition::new("merge_watermark");
+
+/// Everything kept beside the recordings table, updated in the same transaction by every
+/// path that adds or removes a recording: the per-camera and per-file indexes, the counters,
+/// and the merge watermark (a recording added below it lowers it).
+pub(crate) struct Secondary<'t> {
+    by_cam: redb::Table<'t, (&'static str, u64), ()>,
+    file_recs: redb::Table<'t, (u64, u64), u64>,
     totals: redb::Table<'t, (&'static str, &'static str, bool), u64>,
     bytes: redb::Table<'t, &'static str, u64>,
     files: redb::Table<'t, u64, u64>,
+    watermark: redb::Table<'t, &'static str, u64>,
 }
 
-impl<'t> Counters<'t> {
+impl<'t> Secondary<'t> {
     pub(crate) fn open(txn: &'t redb::WriteTransaction) -> Result<Self, DbError> {
         Ok(Self {
+            by_cam: txn.open_table(CAMERA_RECORDINGS)?,
+            file_recs: txn.open_table(FILE_RECS)?,
             totals: txn.open_table(TOTALS)?,
             bytes: txn.open_table(CAMERA_BYTES)?,
             files: txn.open_table(FILE_RECORDINGS)?,
+            watermark: txn.open_table(MERGE_WATERMARK)?,
         })
     }
 
+    /// Recording `id` (row `r`) was added.
+    pub(crate) fn add(&mut self, id: u64, r: &RecordingRow) -> Result<(), DbError> {
+        let cam = r.camera_id.as_str();
+        self.by_cam.insert((cam, id), ())?;
+        self.file_recs.insert((r.file_id, r.byte_start), id)?;
+        let wm = self.watermark.get(cam)?.map(|g| g.value());
+        if wm.is_some_and(|w| id < w) {
+            self.watermark.insert(cam, id)?;
+        }
+        self.bump(r, 1)
+    }
+
+    /// Up to `limit` ids of `camera_id`'s recordings in `[from, to)`, oldest first.
+    pub(crate) fn camera_range(
+        &self,
+        camera_id: &str,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<u64>, DbError> {
+        let mut out = Vec::new();
+        for row in self.by_cam.range((camera_id, from)..(camera_id, to))? {
+            out.push(row?.0.value().1);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Where merging `camera_id` starts (0: from its first recording).
+    pub(crate) fn watermark(&self, camera_id: &str) -> Result<u64, DbError> {
+        Ok(self
+            .watermark
+            .get(camera_id)?
+            .map(|g| g.value())
+            .unwrap_or(0))
+    }
+
+    pub(crate) fn set_watermark(&mut self, camera_id: &str, id: u64) -> Result<(), DbError> {
+        self.watermark.insert(camera_id, id)?;
+        Ok(())
+    }
+
+    /// Recording `id` (row `r`) was removed.
+    pub(crate) fn remove(&mut self, id: u64, r: &RecordingRow) -> Result<(), DbError> {
+        self.by_cam.remove((r.camera_id.as_str(), id))?;
+        self.file_recs.remove((r.file_id, r.byte_start))?;
+        self.bump(r, -1)
+    }
+
     /// Counts `r` in (`delta` = 1) or out (-1).
-    pub(crate) fn bump(&mut self, r: &RecordingRow, delta: i64) -> Result<(), DbError> {
+    fn bump(&mut self, r: &RecordingRow, delta: i64) -> Result<(), DbError> {
         let key = (r.camera_id.as_str(), r.format.as_str(), r.merged);
         let n = self.totals.get(key)?.map(|g| g.value()).unwrap_or(0);
         let n = (n as i64 + delta).max(0) as u64;
@@ -159,6 +225,11 @@ impl RecordingFilter {
 #[derive(Debug, Clone)]
 pub enum IndexOp {
     InsertRecording(RecordingRow),
+    /// A recording whose wall times come from an untrusted clock (epoch: see db::clock).
+    InsertUntrusted {
+        row: RecordingRow,
+        epoch: u64,
+    },
     SealFile(u64),
 }
 
@@ -174,6 +245,13 @@ impl Db {
     /// Registers a new media file (committed at once: recovery must know every file).
     /// `row.rel_path` is a prefix; the file id and `.mp4` are appended to it.
     pub fn create_file(&self, row: &mut FileRow) -> Result<u64, DbError> {
+        self.create_file_in(row, None)
+    }
+
+    /// `create_file` for a file whose start time comes from clock epoch `epoch` when that
+    /// clock is not trusted (`None`: trusted). A correction already known for the epoch is
+    /// applied (and the name follows it); otherwise the file is marked untrusted.
+    pub fn create_file_in(&self, row: &mut FileRow, epoch: Option<u64>) -> Result<u64, DbError> {
         let txn = self.db.begin_write()?;
         let id = {
             let mut meta = txn.open_table(META)?;
@@ -181,6 +259,17 @@ impl Db {
             meta.insert("next_file_id", id + 1)?;
             id
         };
+        match epoch.map(|e| (e, self.corrections.get(e))) {
+            Some((_, Some(delta))) => {
+                row.start_wall_ns = row.start_wall_ns.saturating_add(delta);
+                row.rel_path = super::clock::file_prefix(&row.camera_id, row.start_wall_ns);
+            }
+            Some((e, None)) => {
+                txn.open_table(super::clock::UNTRUSTED_FILES)?
+                    .insert(id, e)?;
+            }
+            None => {}
+        }
         row.rel_path = format!("{}-{id}.mp4", row.rel_path);
         txn.open_table(FILES)?.insert(id, encode(row).as_slice())?;
         txn.commit()?;
@@ -212,19 +301,29 @@ impl Db {
         let mut ids = Vec::new();
         {
             let mut recs = txn.open_table(RECORDINGS)?;
-            let mut by_cam = txn.open_table(CAMERA_RECORDINGS)?;
             let mut files = txn.open_table(FILES)?;
-            let mut counters = Counters::open(&txn)?;
+            let mut sec = Secondary::open(&txn)?;
+            let mut untrusted = txn.open_table(super::clock::UNTRUSTED)?;
             for op in ops {
                 match op {
                     IndexOp::InsertRecording(r) => {
-                        let mut id = r.start_wall_ns.max(0) as u64;
-                        while recs.get(id)?.is_some() {
-                            id += 1;
-                        }
+                        let id = super::clock::free_id(&recs, r.start_wall_ns)?;
                         recs.insert(id, encode(r).as_slice())?;
-                        by_cam.insert((r.camera_id.as_str(), id), ())?;
-                        counters.bump(r, 1)?;
+                        sec.add(id, r)?;
+                        longest_ns = longest_ns.max(r.duration_ns);
+                        ids.push(id);
+                    }
+                    IndexOp::InsertUntrusted { row, epoch } => {
+                        // A correction known for the epoch applies now (see db::clock).
+                        let delta = self.corrections.get(*epoch);
+                        let mut r = row.clone();
+                        r.start_wall_ns = r.start_wall_ns.saturating_add(delta.unwrap_or(0));
+                        let id = super::clock::free_id(&recs, r.start_wall_ns)?;
+                        recs.insert(id, encode(&r).as_slice())?;
+                        sec.add(id, &r)?;
+                        if delta.is_none() {
+                            untrusted.insert(id, *epoch)?;
+                        }
                         longest_ns = longest_ns.max(r.duration_ns);
                         ids.push(id);
                     }
@@ -266,8 +365,8 @@ impl Db {
         let mut out = Vec::new();
         {
             let mut recs = txn.open_table(RECORDINGS)?;
-            let mut by_cam = txn.open_table(CAMERA_RECORDINGS)?;
-            let mut counters = Counters::open(&txn)?;
+            let mut sec = Secondary::open(&txn)?;
+            let mut untrusted = txn.open_table(super::clock::UNTRUSTED)?;
             let files = txn.open_table(FILES)?;
             let mut tails = txn.open_table(FILE_TAILS)?;
             for &id in ids {
@@ -293,8 +392,8 @@ impl Db {
                         };
                         tails.insert(row.file_id, encode(&tail).as_slice())?;
                     }
-                    by_cam.remove((row.camera_id.as_str(), id))?;
-                    counters.bump(&row, -1)?;
+                    sec.remove(id, &row)?;
+                    untrusted.remove(id)?;
                     out.push((id, row));
                 }
             }
@@ -313,25 +412,89 @@ impl Db {
     }
 
     /// The newest recording of a file (recovery continues after it).
-    pub fn last_recording_of_file(
-        &self,
-        camera_id: &str,
-        file_id: u64,
-    ) -> Result<Option<RecordingRow>, DbError> {
+    pub fn last_recording_of_file(&self, file_id: u64) -> Result<Option<RecordingRow>, DbError> {
         let txn = self.db.begin_read()?;
-        let by_cam = txn.open_table(CAMERA_RECORDINGS)?;
+        let by_file = txn.open_table(FILE_RECS)?;
         let recs = txn.open_table(RECORDINGS)?;
-        for row in by_cam.range((camera_id, 0)..=(camera_id, u64::MAX))?.rev() {
-            let (k, _) = row?;
-            let id = k.value().1;
+        let last = by_file
+            .range((file_id, 0)..=(file_id, u64::MAX))?
+            .next_back()
+            .transpose()?;
+        match last {
+            Some((_, id)) => recs
+                .get(id.value())?
+                .map(|g| parse("recordings", g.value()))
+                .transpose(),
+            None => Ok(None),
+        }
+    }
+
+    /// Ids of the recordings in one media file, in byte order.
+    pub fn file_recording_ids(&self, file_id: u64) -> Result<Vec<u64>, DbError> {
+        let txn = self.db.begin_read()?;
+        let by_file = txn.open_table(FILE_RECS)?;
+        by_file
+            .range((file_id, 0)..=(file_id, u64::MAX))?
+            .map(|r| Ok(r?.1.value()))
+            .collect()
+    }
+
+    /// Up to `limit` recordings of one media file starting at byte `from` or later, in
+    /// byte order (walk a file's recordings page by page: a file may hold an hour of them, or
+    /// a restored year).
+    pub fn file_recordings(
+        &self,
+        file_id: u64,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, RecordingRow)>, DbError> {
+        let txn = self.db.begin_read()?;
+        let by_file = txn.open_table(FILE_RECS)?;
+        let recs = txn.open_table(RECORDINGS)?;
+        let mut out = Vec::new();
+        for row in by_file.range((file_id, from)..=(file_id, u64::MAX))? {
+            let id = row?.1.value();
             if let Some(g) = recs.get(id)? {
-                let r: RecordingRow = parse("recordings", g.value())?;
-                if r.file_id == file_id {
-                    return Ok(Some(r));
+                out.push((id, parse("recordings", g.value())?));
+                if out.len() >= limit {
+                    break;
                 }
             }
         }
-        Ok(None)
+        Ok(out)
+    }
+
+    /// Up to `limit` media files with ids above `after`, in id order (walks over every file
+    /// without holding them all).
+    pub fn files_page(&self, after: u64, limit: usize) -> Result<Vec<(u64, FileRow)>, DbError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(FILES)?;
+        let mut out = Vec::new();
+        for row in t.range(after.saturating_add(1)..)? {
+            let (k, v) = row?;
+            out.push((k.value(), parse("files", v.value())?));
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Some recording still holds bytes `[start, end)` of `file_id` (a download or frame
+    /// read checks this after reading: deletions commit rows before freeing bytes, and a
+    /// merge keeps the bytes under the merged recording).
+    pub fn recording_covers(&self, file_id: u64, start: u64, end: u64) -> Result<bool, DbError> {
+        let txn = self.db.begin_read()?;
+        let by_file = txn.open_table(FILE_RECS)?;
+        let recs = txn.open_table(RECORDINGS)?;
+        let Some(row) = by_file.range((file_id, 0)..=(file_id, start))?.next_back() else {
+            return Ok(false);
+        };
+        let id = row?.1.value();
+        Ok(match recs.get(id)? {
+            Some(g) => parse::<RecordingRow>("recordings", g.value())?.byte_end >= end,
+            None => false,
+        })
     }
 
     /// Newest first: `limit` matches after skipping `offset`, and the count of all matches.

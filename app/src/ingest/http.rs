@@ -62,7 +62,7 @@ pub async fn fetch_jpeg(cam: &CameraConfig, url: &str) -> Result<Bytes, FetchErr
 pub async fn read_jpeg(mut resp: reqwest::Response) -> Result<Bytes, FetchError> {
     if resp
         .content_length()
-        .is_some_and(|n| n as usize > MAX_SNAPSHOT_BYTES)
+        .is_some_and(|n| n > MAX_SNAPSHOT_BYTES as u64)
     {
         return Err(FetchError::TooLarge);
     }

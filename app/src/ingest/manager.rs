@@ -1,11 +1,13 @@
-//! The camera pipelines: for every running camera an ingest task (connection → hub) and a
-//! recorder task (hub → storage). Keeps them in step with the config (enabled cameras run,
-//! changed ones restart, removed or disabled ones stop) and with start/stop requests.
+//! The camera pipelines: for every running camera an ingest task (connection → GOP
+//! assembler → the disk writer's queue, and → hub). Keeps them in step with the config
+//! (enabled cameras run, changed ones restart, removed or disabled ones stop) and with
+//! start/stop requests.
 
 use super::{Status, StatusKind, StatusSnapshot, supervise};
 use crate::config::{CameraConfig, Config, Protocol};
 use crate::media::hub::Hub;
-use crate::storage::recorder::{Recorder, RecorderCtx};
+use crate::storage::gop::GopAssembler;
+use crate::storage::writer::{CameraShared, Writer};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,11 +19,20 @@ struct Pipeline {
     stop: watch::Sender<bool>,
     status: Arc<Status>,
     hub: Arc<Hub>,
+    /// Its share of the disk writer's queue (what it lost to a slow disk).
+    queue: Arc<CameraShared>,
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// A pipeline that says `recording` but has had no video for this long is wedged (a
+/// session's own stall detection ends a silent session after 10 s): it is restarted.
+pub const WEDGED_AFTER: Duration = Duration::from_secs(60);
+const WEDGE_CHECK_EVERY: Duration = Duration::from_secs(5);
+
 pub struct Pipelines {
-    ctx: RecorderCtx,
+    writer: Arc<Writer>,
+    /// Wedged pipelines restarted since start.
+    pub restarts: std::sync::atomic::AtomicU64,
     running: Mutex<HashMap<String, Pipeline>>,
     /// Cameras stopped through the API (until started again or the daemon restarts).
     stopped: Mutex<HashSet<String>>,
@@ -39,9 +50,10 @@ pub fn recordable(cam: &CameraConfig) -> bool {
 }
 
 impl Pipelines {
-    pub fn new(ctx: RecorderCtx) -> Self {
+    pub fn new(writer: Arc<Writer>) -> Self {
         Self {
-            ctx,
+            writer,
+            restarts: Default::default(),
             running: Mutex::new(HashMap::new()),
             stopped: Mutex::new(HashSet::new()),
         }
@@ -51,8 +63,9 @@ impl Pipelines {
         let hub = Arc::new(Hub::new());
         let status = Arc::new(Status::default());
         let (stop_tx, stop_rx) = watch::channel(false);
-        let recorder = Recorder::new(cam.id.clone(), self.ctx.clone());
-        let sink = super::Sink::new(hub.clone(), Some(recorder));
+        let queue = self.writer.camera(&cam.id);
+        let shared = queue.shared();
+        let sink = super::Sink::new(hub.clone(), Some(GopAssembler::new(queue)));
         let ingest = tokio::spawn(supervise(cam.clone(), sink, status.clone(), stop_rx));
         tracing::info!(camera = %cam.id, "pipeline started");
         Pipeline {
@@ -60,6 +73,7 @@ impl Pipelines {
             stop: stop_tx,
             status,
             hub,
+            queue: shared,
             tasks: vec![ingest],
         }
     }
@@ -156,6 +170,64 @@ impl Pipelines {
         }
         let _ =
             tokio::time::timeout(Duration::from_secs(10), futures::future::join_all(tasks)).await;
+        // What the cameras queued reaches the disk.
+        if tokio::time::timeout(Duration::from_secs(20), self.writer.barrier())
+            .await
+            .is_err()
+        {
+            tracing::error!("the disk writer did not drain in 20 s");
+        }
+    }
+
+    /// Per running camera: what its recording lost to a slow disk or a broken stream.
+    pub fn queue_stats(&self) -> Vec<(String, Arc<CameraShared>)> {
+        let running = self.running.lock().expect("pipelines lock");
+        running
+            .iter()
+            .map(|(id, p)| (id.clone(), p.queue.clone()))
+            .collect()
+    }
+}
+
+impl Pipelines {
+    /// Restarts the pipelines that are wedged (see `WEDGED_AFTER`); returns their ids.
+    pub fn restart_wedged(&self, cfg: &Config) -> Vec<String> {
+        let wedged: Vec<Pipeline> = {
+            let mut running = self.running.lock().expect("pipelines lock");
+            let ids: Vec<String> = running
+                .iter()
+                .filter(|(_, p)| is_wedged(&p.status.snapshot()))
+                .map(|(id, _)| id.clone())
+                .collect();
+            ids.iter().filter_map(|id| running.remove(id)).collect()
+        };
+        let ids: Vec<String> = wedged.iter().map(|p| p.cfg.id.clone()).collect();
+        for p in wedged {
+            tracing::error!(camera = %p.cfg.id, "pipeline wedged (recording, but no video for 60 s): restarting it");
+            for t in &p.tasks {
+                t.abort();
+            }
+            stop_pipeline(p);
+            self.restarts
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if !ids.is_empty() {
+            self.sync(cfg);
+        }
+        ids
+    }
+}
+
+/// Recording, yet no video for `WEDGED_AFTER` (monotonic).
+fn is_wedged(s: &StatusSnapshot) -> bool {
+    s.kind == StatusKind::Recording && s.last_seen.is_some_and(|t| t.elapsed() > WEDGED_AFTER)
+}
+
+/// Restarts wedged pipelines, every few seconds, for the daemon's life.
+pub async fn watch_wedged(pipelines: Arc<Pipelines>, config: Arc<crate::config::ConfigStore>) {
+    loop {
+        tokio::time::sleep(WEDGE_CHECK_EVERY).await;
+        pipelines.restart_wedged(&config.get());
     }
 }
 
@@ -164,4 +236,32 @@ fn stop_pipeline(p: Pipeline) {
     p.status.set(StatusKind::Stopped, "");
     tracing::info!(camera = %p.cfg.id, "pipeline stopping");
     // The task ends by itself: it sees the stop, and its recorder writes what it holds.
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn status(kind: StatusKind, seen_secs_ago: Option<u64>) -> StatusSnapshot {
+        StatusSnapshot {
+            kind,
+            reason: String::new(),
+            last_seen_ns: None,
+            last_seen: seen_secs_ago
+                .and_then(|s| Instant::now().checked_sub(Duration::from_secs(s))),
+            recording_since_ns: None,
+            connect_attempts: 1,
+        }
+    }
+
+    #[test]
+    fn only_a_recording_pipeline_without_video_for_a_minute_is_wedged() {
+        assert!(is_wedged(&status(StatusKind::Recording, Some(61))));
+        assert!(!is_wedged(&status(StatusKind::Recording, Some(5))));
+        assert!(!is_wedged(&status(StatusKind::Recording, None)));
+        // A camera that is reconnecting or in error is doing its job, not wedged.
+        assert!(!is_wedged(&status(StatusKind::Reconnecting, Some(600))));
+        assert!(!is_wedged(&status(StatusKind::Error, Some(600))));
+    }
 }

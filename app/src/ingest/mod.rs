@@ -28,8 +28,11 @@ pub enum StatusKind {
 pub struct StatusSnapshot {
     pub kind: StatusKind,
     pub reason: String,
-    /// Unix nanoseconds of the last media packet.
+    /// Unix nanoseconds of the last video frame.
     pub last_seen_ns: Option<i64>,
+    /// When the last video frame arrived, on the monotonic clock (the pipeline watchdog's
+    /// measure: the wall clock may step).
+    pub last_seen: Option<std::time::Instant>,
     /// Unix nanoseconds of the first packet of the current run of recording (None while not
     /// recording): where the segment still being written began, at the latest.
     pub recording_since_ns: Option<i64>,
@@ -45,6 +48,7 @@ impl Default for Status {
             kind: StatusKind::Connecting,
             reason: String::new(),
             last_seen_ns: None,
+            last_seen: None,
             recording_since_ns: None,
             connect_attempts: 0,
         }))
@@ -60,10 +64,11 @@ impl Status {
         s.kind = kind;
         s.reason = reason.into();
     }
-    /// A packet arrived: the camera is recording.
+    /// A video frame arrived: the camera is recording.
     pub fn seen(&self, wall_ns: i64) {
         let mut s = self.0.lock().expect("status lock");
         s.last_seen_ns = Some(wall_ns);
+        s.last_seen = Some(std::time::Instant::now());
         s.recording_since_ns.get_or_insert(wall_ns);
         if s.kind != StatusKind::Recording {
             s.kind = StatusKind::Recording;
@@ -90,6 +95,9 @@ pub enum SessionError {
     Auth,
     #[error("timeout: {0}")]
     Timeout(String),
+    /// The session delivers no video (its audio may still flow).
+    #[error("no video for {0} s")]
+    NoVideo(u64),
     #[error("the camera ended the stream")]
     Ended,
     #[error("{0}")]
@@ -119,43 +127,12 @@ impl SessionError {
     }
 }
 
-static LOOPBACK_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Test mode (`serve --loopback-cameras-only`): cameras may only be IP literals in
-/// 127.0.0.0/8 or ::1, so a fuzzer's random URLs cause no traffic (not even DNS) off the box.
-pub fn set_loopback_only(on: bool) {
-    LOOPBACK_ONLY.store(on, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Whether the loopback-only test mode is on.
-pub fn loopback_only() -> bool {
-    LOOPBACK_ONLY.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// Refuses a camera URL the current mode does not allow (checked before any connection).
+/// Refuses a camera URL the process's network policy does not allow (before any
+/// connection; see `net_policy`).
 pub fn check_camera_host(url: &str) -> Result<(), SessionError> {
-    if !LOOPBACK_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
-        return Ok(());
-    }
-    let parsed = url::Url::parse(url).map_err(|e| SessionError::Config(format!("bad url: {e}")))?;
-    // rtsp:// is not a "special" URL scheme, so its host arrives as an opaque string.
-    let ok = match parsed.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(SessionError::Config(
-            "camera address not allowed: loopback-only mode".into(),
-        ))
-    }
+    crate::net_policy::current()
+        .check_url(url)
+        .map_err(SessionError::Config)
 }
 
 /// Reconnect delays. Transient failures (refused, dropped, stalled): 250 ms doubling to a
@@ -173,12 +150,13 @@ pub fn backoff(attempt: u32, persistent: bool) -> Duration {
     Duration::from_millis((ms as f64 * jitter) as u64)
 }
 
-/// Where a session's media goes: the recorder first, inline (one task per camera, no task
-/// hop per frame), then the hub for every other consumer (live view, snapshots). A live-only
-/// connection (a camera viewed but not recorded, or its sub-stream) has no recorder.
+/// Where a session's media goes: the recorder's GOP assembler first, inline (one task per
+/// camera, no task hop per frame, never waiting for the disk), then the hub for every other
+/// consumer (live view, snapshots). A live-only connection (a camera viewed but not
+/// recorded, or its sub-stream) has no recorder.
 pub struct Sink {
     pub hub: std::sync::Arc<Hub>,
-    pub recorder: Option<crate::storage::recorder::Recorder>,
+    pub recorder: Option<crate::storage::gop::GopAssembler>,
     /// MJPEG `sample_interval`: the recorder keeps every Nth frame (viewers get them all).
     pub record_every: crate::media::mjpeg::Decimator,
 }
@@ -186,7 +164,7 @@ pub struct Sink {
 impl Sink {
     pub fn new(
         hub: std::sync::Arc<Hub>,
-        recorder: Option<crate::storage::recorder::Recorder>,
+        recorder: Option<crate::storage::gop::GopAssembler>,
     ) -> Self {
         Self {
             hub,
@@ -202,7 +180,7 @@ impl Sink {
                 _ => true,
             };
             if keep {
-                r.on_event(ev.clone());
+                r.on_event(&ev);
             }
         }
         self.hub.publish(ev);
@@ -286,29 +264,6 @@ pub async fn supervise(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_only_mode() {
-        set_loopback_only(true);
-        for ok in [
-            "rtsp://127.0.0.1:554/a",
-            "rtsp://u:p@127.0.0.9/a",
-            "rtsp://[::1]:554/a",
-            "http://127.0.0.1/x",
-        ] {
-            assert!(check_camera_host(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "rtsp://192.0.2.1/a",
-            "rtsp://camera.lan/a",
-            "rtsp://localhost/a",
-            "rtsp://0.0.0.0/a",
-        ] {
-            assert!(check_camera_host(bad).is_err(), "{bad}");
-        }
-        set_loopback_only(false);
-        assert!(check_camera_host("rtsp://192.0.2.1/a").is_ok());
-    }
 
     #[test]
     fn backoff_is_capped_and_jittered() {

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// No media for this long: the camera stalled.
+/// No video for this long: the camera stalled (audio and RTCP keep flowing from a camera
+/// whose video encoder hung; they do not count).
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bound on DESCRIBE/SETUP/PLAY.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,6 +37,8 @@ pub fn transport(cam: &CameraConfig) -> Transport {
 }
 
 fn video_spec(vp: &VideoParameters) -> Result<TrackSpec, SessionError> {
+    let (w, h) = vp.pixel_dimensions();
+    crate::media::check_picture_size(w, h).map_err(SessionError::Media)?;
     let entry = vp
         .mp4_sample_entry()
         .build()
@@ -177,9 +180,9 @@ pub async fn run_session(
     let g711 = audio.as_ref().and_then(|a| a.g711);
     let mut params: Option<Arc<StreamParams>> = None;
     let mut started = false;
-    // Stall detection with one timer per session, re-armed only when it fires (a timer per
-    // frame costs a timer-wheel insert and removal 25 times a second per camera).
-    let mut last_item = Instant::now();
+    // Stall detection on video only, with one timer per session re-armed only when it fires
+    // (a timer per frame costs a timer-wheel insert and removal 25 times a second per camera).
+    let mut last_video = Instant::now();
     let stall = tokio::time::sleep(STALL_TIMEOUT);
     tokio::pin!(stall);
     let result = loop {
@@ -188,12 +191,9 @@ pub async fn run_session(
             _ = stop.changed() => break Ok(()),
             r = demuxed.next() => r,
             _ = &mut stall => {
-                let deadline = last_item + STALL_TIMEOUT;
+                let deadline = last_video + STALL_TIMEOUT;
                 if Instant::now() >= deadline {
-                    break Err(SessionError::Timeout(format!(
-                        "no media for {}s",
-                        STALL_TIMEOUT.as_secs()
-                    )));
+                    break Err(SessionError::NoVideo(STALL_TIMEOUT.as_secs()));
                 }
                 stall.as_mut().reset(deadline.into());
                 continue;
@@ -206,9 +206,9 @@ pub async fn run_session(
         };
         // One reading of each clock per item.
         let now = Instant::now();
-        last_item = now;
         match item {
             CodecItem::VideoFrame(f) => {
+                last_video = now;
                 if f.has_new_parameters() || params.is_none() {
                     let Some(p) = params_of(demuxed.streams(), video_i, audio.as_ref())? else {
                         continue;
@@ -226,9 +226,13 @@ pub async fn run_session(
                 let now_wall = now_wall_ns();
                 status.seen(now_wall);
                 let received = f.start_ctx().received();
+                // retina flags IDR pictures only; open GOPs start at CRA / recovery points.
+                let format = params.as_ref().map_or("", |p| p.format);
+                let is_key = f.is_random_access_point()
+                    || crate::media::nal::is_random_access(format, f.data());
                 sink.emit(MediaEvent::Video(Arc::new(VideoFrame {
                     pts_90k: f.timestamp().elapsed(),
-                    is_key: f.is_random_access_point(),
+                    is_key,
                     received,
                     received_wall_ns: now_wall
                         - now.saturating_duration_since(received).as_nanos() as i64,

@@ -228,15 +228,18 @@ pub fn fmp4_part(
     audio: &[PartAudio],
     audio_timescale: Option<u32>,
 ) -> anyhow::Result<Vec<u8>> {
-    let (v_meta, v_data) =
-        fmp4::samples(frames.iter().map(|f| (f.duration_90k, f.is_key, &f.data)));
+    let (v_meta, v_data) = fmp4::samples(
+        frames
+            .iter()
+            .map(|f| (f.duration_90k, 0, f.is_key, &f.data)),
+    );
     let mut runs = vec![TrackRun {
         track_id: VIDEO_TRACK_ID,
         base_decode_time: frames.first().map_or(0, |f| f.pts_90k.max(0) as u64),
         samples: &v_meta,
         data: &v_data,
     }];
-    let (a_meta, a_data) = fmp4::samples(audio.iter().map(|a| (a.duration, true, &a.data)));
+    let (a_meta, a_data) = fmp4::samples(audio.iter().map(|a| (a.duration, 0, true, &a.data)));
     if audio_timescale.is_some() && !audio.is_empty() {
         runs.push(TrackRun {
             track_id: AUDIO_TRACK_ID,

@@ -5,12 +5,9 @@
 //! frame: when encoding falls behind, older frames are skipped, never queued. Started only
 //! when someone asks for the camera's HLS; it ends with the live stream.
 
-use crate::media::fmp4::{TrackSpec, VIDEO_TIMESCALE};
 use crate::media::hub::Hub;
 use crate::media::{MediaEvent, StreamParams, VideoFrame};
 use crate::transcode::encoder::H264Encoder;
-use bytes::Bytes;
-use mp4_atom::{Avc1, Avcc, Codec, Encode, Visual};
 use openh264::formats::{RgbSliceU8, YUVBuffer};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -100,8 +97,9 @@ impl State {
             .as_ref()
             .is_some_and(|e| e.width == w && e.height == h);
         if !enc_ok {
-            // About 0.2 bit per pixel per frame at 10 fps.
-            let bitrate = (w * h * 2).clamp(200_000, 8_000_000) as u32;
+            // About 0.2 bit per pixel per frame at 10 fps (u64: sizes come from the camera,
+            // and usize is 32 bits on armv7).
+            let bitrate = (w as u64 * h as u64 * 2).clamp(200_000, 8_000_000) as u32;
             self.encoder = Some(H264Encoder::open(w, h, 10.0, bitrate)?);
             self.last_key_90k = None;
         }
@@ -130,7 +128,7 @@ impl State {
             }
         }
         if let (Some(sps), Some(pps)) = (sps, pps) {
-            let p = Arc::new(h264_params(w, h, sps, pps)?);
+            let p = Arc::new(crate::media::StreamParams::h264(w, h, sps, pps)?);
             if self.params.as_deref() != Some(&p) {
                 let first = self.params.is_none();
                 self.params = Some(p.clone());
@@ -167,13 +165,19 @@ fn strip_start_code(nal: &[u8]) -> &[u8] {
     }
 }
 
-/// A JPEG as RGB, cropped to even dimensions (4:2:0 needs them).
+/// A JPEG as RGB, cropped to even dimensions (4:2:0 needs them). Its declared size is
+/// checked before anything is decoded: jpeg-decoder allocates whole planes from the header
+/// (a 600-byte JPEG can declare 65535×65535) and checks its own limit only afterwards.
 fn decode_rgb(jpeg: &[u8]) -> anyhow::Result<(usize, usize, Vec<u8>)> {
     let mut dec = jpeg_decoder::Decoder::new(jpeg);
-    let pixels = dec.decode()?;
+    dec.read_info()?;
     let info = dec
         .info()
         .ok_or_else(|| anyhow::anyhow!("JPEG without a header"))?;
+    crate::media::check_picture_size(info.width.into(), info.height.into())
+        .map_err(anyhow::Error::msg)?;
+    dec.set_max_decoding_buffer_size(crate::media::MAX_PICTURE_PIXELS as usize * 3);
+    let pixels = dec.decode()?;
     let (w, h) = (info.width as usize, info.height as usize);
     let rgb: Vec<u8> = match info.pixel_format {
         jpeg_decoder::PixelFormat::RGB24 => pixels,
@@ -192,41 +196,34 @@ fn decode_rgb(jpeg: &[u8]) -> anyhow::Result<(usize, usize, Vec<u8>)> {
     Ok((w2, h2, out))
 }
 
-fn h264_params(w: usize, h: usize, sps: Vec<u8>, pps: Vec<u8>) -> anyhow::Result<StreamParams> {
-    anyhow::ensure!(sps.len() >= 4, "short SPS");
-    let codec_string = format!("avc1.{:02X}{:02X}{:02X}", sps[1], sps[2], sps[3]);
-    let entry = Codec::Avc1(Avc1 {
-        visual: Visual {
-            data_reference_index: 1,
-            width: w as u16,
-            height: h as u16,
-            depth: 24,
-            ..Default::default()
-        },
-        avcc: Avcc {
-            configuration_version: 1,
-            avc_profile_indication: sps[1],
-            profile_compatibility: sps[2],
-            avc_level_indication: sps[3],
-            length_size: 4,
-            sequence_parameter_sets: vec![sps.clone()],
-            picture_parameter_sets: vec![pps.clone()],
-            ext: None,
-        },
-        ..Default::default()
-    });
-    let mut sample_entry = Vec::new();
-    entry.encode(&mut sample_entry)?;
-    Ok(StreamParams {
-        video: TrackSpec {
-            sample_entry,
-            timescale: VIDEO_TIMESCALE,
-            video_size: Some((w as u32, h as u32)),
-        },
-        video_codec: codec_string,
-        format: "h264",
-        audio: None,
-        param_sets: vec![Bytes::from(sps), Bytes::from(pps)],
-        audio_config: None,
-    })
+#[cfg(test)]
+mod tests {
+    /// SOI, then a baseline SOF declaring `w`×`h` with one component, a DQT, a DHT and an
+    /// SOS: a few dozen bytes that ask a naive decoder for gigabytes.
+    fn hostile_jpeg(w: u16, h: u16) -> Vec<u8> {
+        let mut j = vec![0xff, 0xd8];
+        j.extend([0xff, 0xdb, 0x00, 0x43, 0x00]);
+        j.extend([1u8; 64]);
+        j.extend([0xff, 0xc0, 0x00, 0x0b, 0x08]);
+        j.extend(h.to_be_bytes());
+        j.extend(w.to_be_bytes());
+        j.extend([0x01, 0x01, 0x11, 0x00]);
+        j.extend([0xff, 0xc4, 0x00, 0x14, 0x00, 0x01]);
+        j.extend([0u8; 15]);
+        j.push(0x00);
+        j.extend([0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00]);
+        j.extend([0u8; 16]);
+        j.extend([0xff, 0xd9]);
+        j
+    }
+
+    #[test]
+    fn a_jpeg_declaring_an_absurd_size_is_refused_before_decoding() {
+        for (w, h) in [(65535, 65535), (65535, 32768), (8193, 16)] {
+            let e = super::decode_rgb(&hostile_jpeg(w, h))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("out of range"), "{w}x{h}: {e}");
+        }
+    }
 }

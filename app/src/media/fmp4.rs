@@ -166,19 +166,22 @@ pub struct SampleMeta {
     pub duration: u32,
     pub size: u32,
     pub is_sync: bool,
+    /// Composition offset (presentation − decode time); non-zero only with B-frames.
+    pub cts: i32,
 }
 
-/// A run's sample table and data from `(duration, is_sync, bytes)` per sample, in order.
+/// A run's sample table and data from `(duration, cts, is_sync, bytes)` per sample, in order.
 pub fn samples<'a>(
-    frames: impl ExactSizeIterator<Item = (u32, bool, &'a Bytes)>,
+    frames: impl ExactSizeIterator<Item = (u32, i32, bool, &'a Bytes)>,
 ) -> (Vec<SampleMeta>, Vec<Bytes>) {
     let mut meta = Vec::with_capacity(frames.len());
     let mut data = Vec::with_capacity(frames.len());
-    for (duration, is_sync, bytes) in frames {
+    for (duration, cts, is_sync, bytes) in frames {
         meta.push(SampleMeta {
             duration,
             size: bytes.len() as u32,
             is_sync,
+            cts,
         });
         data.push(bytes.clone());
     }
@@ -204,34 +207,38 @@ pub fn fragment_header(seq: u32, runs: &[TrackRun<'_>]) -> Result<Vec<u8>> {
         },
         traf: runs
             .iter()
-            .map(|r| Traf {
-                tfhd: Tfhd {
-                    track_id: r.track_id,
-                    default_base_is_moof: true,
+            .map(|r| {
+                // Composition offsets only when a sample needs one (trun version 1, signed).
+                let with_cts = r.samples.iter().any(|s| s.cts != 0);
+                Traf {
+                    tfhd: Tfhd {
+                        track_id: r.track_id,
+                        default_base_is_moof: true,
+                        ..Default::default()
+                    },
+                    tfdt: Some(Tfdt {
+                        base_media_decode_time: r.base_decode_time,
+                    }),
+                    trun: vec![Trun {
+                        data_offset: Some(0),
+                        samples: TrunSamples::Explicit(
+                            r.samples
+                                .iter()
+                                .map(|s| TrunEntry {
+                                    duration: Some(s.duration),
+                                    size: Some(s.size),
+                                    flags: Some(if s.is_sync {
+                                        FLAGS_SYNC
+                                    } else {
+                                        FLAGS_NON_SYNC
+                                    }),
+                                    cts: with_cts.then_some(s.cts as i64),
+                                })
+                                .collect(),
+                        ),
+                    }],
                     ..Default::default()
-                },
-                tfdt: Some(Tfdt {
-                    base_media_decode_time: r.base_decode_time,
-                }),
-                trun: vec![Trun {
-                    data_offset: Some(0),
-                    samples: TrunSamples::Explicit(
-                        r.samples
-                            .iter()
-                            .map(|s| TrunEntry {
-                                duration: Some(s.duration),
-                                size: Some(s.size),
-                                flags: Some(if s.is_sync {
-                                    FLAGS_SYNC
-                                } else {
-                                    FLAGS_NON_SYNC
-                                }),
-                                cts: None,
-                            })
-                            .collect(),
-                    ),
-                }],
-                ..Default::default()
+                }
             })
             .collect(),
     };
@@ -308,8 +315,33 @@ pub struct FragmentInfo {
 }
 
 /// Parses a moof's bytes into its summary (video track only matters for the index).
+/// `total_len` is moof + mdat: every sample the moof describes must lie in the mdat's
+/// payload (data offsets relative to the moof, as we write them).
 pub fn parse_moof(moof_bytes: &[u8], offset: u64, total_len: u64) -> Result<FragmentInfo> {
     let moof = Moof::decode(&mut std::io::Cursor::new(moof_bytes))?;
+    let payload_start = moof_bytes.len() as u64 + 8;
+    for traf in &moof.traf {
+        if !traf.tfhd.default_base_is_moof {
+            return Err(Fmp4Error::Invalid(
+                "data offsets not relative to the moof".into(),
+            ));
+        }
+        for trun in &traf.trun {
+            let start = trun
+                .data_offset
+                .ok_or_else(|| Fmp4Error::Invalid("trun without a data offset".into()))?;
+            let size: u64 = trun
+                .samples
+                .iter()
+                .map(|e| e.size.or(traf.tfhd.default_sample_size).unwrap_or(0) as u64)
+                .sum();
+            let start = u64::try_from(start)
+                .map_err(|_| Fmp4Error::Invalid("negative data offset".into()))?;
+            if start < payload_start || start.saturating_add(size) > total_len {
+                return Err(Fmp4Error::Invalid("samples outside the mdat".into()));
+            }
+        }
+    }
     let traf = moof
         .traf
         .iter()

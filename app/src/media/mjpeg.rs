@@ -6,13 +6,14 @@ use super::StreamParams;
 use super::fmp4::{TrackSpec, VIDEO_TIMESCALE};
 use mp4_atom::{Codec, Encode, Jpeg, Visual};
 
-/// The stream parameters of an MJPEG source of this picture size.
+/// The stream parameters of an MJPEG source of this picture size (refused beyond 8K).
 pub fn params(width: u32, height: u32) -> anyhow::Result<StreamParams> {
+    super::check_picture_size(width, height).map_err(anyhow::Error::msg)?;
     let codec = Codec::Jpeg(Jpeg {
         visual: Visual {
             data_reference_index: 1,
-            width: width.min(u16::MAX as u32) as u16,
-            height: height.min(u16::MAX as u32) as u16,
+            width: width as u16,
+            height: height as u16,
             depth: 24,
             ..Default::default()
         },
@@ -74,5 +75,21 @@ mod tests {
         assert_eq!(&p.video.sample_entry[4..8], b"jpeg");
         assert_eq!(p.video.video_size, Some((640, 480)));
         assert_eq!(size(b"not a jpeg"), None);
+    }
+
+    #[test]
+    fn absurd_picture_sizes_are_refused() {
+        for (w, h) in [
+            (65535, 65535),
+            (0, 480),
+            (640, 0),
+            (8193, 100),
+            (8192, 8192),
+        ] {
+            let e = params(w, h).unwrap_err().to_string();
+            assert!(e.contains("out of range"), "{w}x{h}: {e}");
+        }
+        assert!(params(7680, 4320).is_ok(), "8K UHD");
+        assert!(params(8192, 4352).is_ok(), "DCI 8K");
     }
 }

@@ -1,11 +1,13 @@
 //! Media plumbing shared by ingest, recording and live view: the frame and stream
 //! parameter types, the per-camera hub, the fMP4 muxer and the time model.
 
+pub mod dts;
 pub mod fmp4;
 pub mod g711;
 pub mod hub;
 pub mod jpeg;
 pub mod mjpeg;
+pub mod nal;
 pub mod timebase;
 
 use bytes::Bytes;
@@ -26,6 +28,76 @@ pub struct StreamParams {
     pub param_sets: Vec<Bytes>,
     /// The AAC AudioSpecificConfig when the audio is AAC (for ADTS framing).
     pub audio_config: Option<Bytes>,
+}
+
+/// The largest picture side accepted from a camera (8K is 7680×4320; 8192 leaves room for
+/// DCI 8K and panoramic sensors). A bigger one is a broken or hostile stream, not a camera.
+pub const MAX_PICTURE_SIDE: u32 = 8192;
+/// The largest picture area accepted (8192 × 4352, DCI 8K).
+pub const MAX_PICTURE_PIXELS: u64 = 8192 * 4352;
+
+/// Refuses a picture size no camera sends (zero, or beyond 8K), before anything is sized
+/// from it.
+pub fn check_picture_size(width: u32, height: u32) -> Result<(), String> {
+    if width == 0
+        || height == 0
+        || width > MAX_PICTURE_SIDE
+        || height > MAX_PICTURE_SIDE
+        || u64::from(width) * u64::from(height) > MAX_PICTURE_PIXELS
+    {
+        return Err(format!(
+            "picture size {width}x{height} is out of range (at most {MAX_PICTURE_SIDE} a side, 8K)"
+        ));
+    }
+    Ok(())
+}
+
+impl StreamParams {
+    /// An H.264 stream's parameters from its SPS and PPS (the encoder's own output, or a
+    /// camera's), with no audio.
+    pub fn h264(w: usize, h: usize, sps: Vec<u8>, pps: Vec<u8>) -> anyhow::Result<StreamParams> {
+        use mp4_atom::{Avc1, Avcc, Codec, Encode, Visual};
+        anyhow::ensure!(sps.len() >= 4, "short SPS");
+        anyhow::ensure!(
+            w <= u16::MAX as usize && h <= u16::MAX as usize,
+            "picture too large"
+        );
+        let codec_string = format!("avc1.{:02X}{:02X}{:02X}", sps[1], sps[2], sps[3]);
+        let entry = Codec::Avc1(Avc1 {
+            visual: Visual {
+                data_reference_index: 1,
+                width: w as u16,
+                height: h as u16,
+                depth: 24,
+                ..Default::default()
+            },
+            avcc: Avcc {
+                configuration_version: 1,
+                avc_profile_indication: sps[1],
+                profile_compatibility: sps[2],
+                avc_level_indication: sps[3],
+                length_size: 4,
+                sequence_parameter_sets: vec![sps.clone()],
+                picture_parameter_sets: vec![pps.clone()],
+                ext: None,
+            },
+            ..Default::default()
+        });
+        let mut sample_entry = Vec::new();
+        entry.encode(&mut sample_entry)?;
+        Ok(StreamParams {
+            video: fmp4::TrackSpec {
+                sample_entry,
+                timescale: fmp4::VIDEO_TIMESCALE,
+                video_size: Some((w as u32, h as u32)),
+            },
+            video_codec: codec_string,
+            format: "h264",
+            audio: None,
+            param_sets: vec![Bytes::from(sps), Bytes::from(pps)],
+            audio_config: None,
+        })
+    }
 }
 
 /// One access unit of video.
@@ -72,9 +144,10 @@ pub fn nal_units(mp4: &[u8]) -> impl Iterator<Item = Result<&[u8], &'static str>
             return None;
         }
         let n = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-        match rest.get(4..4 + n) {
+        // checked: `n` comes from the stream, and usize is 32 bits on armv7.
+        match 4usize.checked_add(n).and_then(|end| rest.get(4..end)) {
             Some(nal) => {
-                rest = &rest[4 + n..];
+                rest = &rest[4 + nal.len()..];
                 Some(Ok(nal))
             }
             None => {

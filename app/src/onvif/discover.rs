@@ -195,7 +195,7 @@ fn describe(d: oxvif::DiscoveredDevice) -> Found {
 /// a network namespace with nothing but loopback interfaces (one a test created) keeps it
 /// on the box. `/proc/net/dev` lists the interfaces of this process's namespace.
 fn multicast_allowed() -> bool {
-    if !crate::ingest::loopback_only() {
+    if !crate::net_policy::current().loopback_only {
         return true;
     }
     let Ok(dev) = std::fs::read_to_string("/proc/net/dev") else {
@@ -219,7 +219,7 @@ pub async fn discover(
         Some(t) => targets(t)?,
         None => Vec::new(),
     };
-    if crate::ingest::loopback_only() && addrs.iter().any(|a| !a.is_loopback()) {
+    if crate::net_policy::current().loopback_only && addrs.iter().any(|a| !a.is_loopback()) {
         return Err(ApiError::invalid(
             "target: this daemon runs in loopback-only test mode",
         ));

@@ -8,7 +8,6 @@ use crate::media::fmp4;
 use bytes::Bytes;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub enum Part {
@@ -31,7 +30,10 @@ impl Part {
 
 #[derive(Debug)]
 pub struct Plan {
-    pub path: PathBuf,
+    /// The media file, opened once when planning: reads use this handle, never the path,
+    /// so a file unlinked meanwhile is still read whole (callers check the recording still
+    /// exists after each read: see `api::recordings::download`).
+    pub file: std::sync::Arc<File>,
     pub parts: Vec<Part>,
     pub len: u64,
 }
@@ -46,8 +48,10 @@ pub fn plan(
     file_row: &FileRow,
     rec: &RecordingRow,
 ) -> std::io::Result<Plan> {
-    let path = root.join(&file_row.rel_path);
-    let file = File::open(&path)?;
+    let file = File::open(root.join(&file_row.rel_path))?;
+    if file_row.init_len > super::fragments::MAX_MOOF_BYTES {
+        return Err(io_err("init segment too large"));
+    }
     let mut init = vec![0u8; file_row.init_len as usize];
     file.read_exact_at(&mut init, 0)?;
     let (video, audio) = fmp4::parse_init(&init).map_err(io_err)?;
@@ -56,27 +60,14 @@ pub fn plan(
 
     // Fragments: (rebased moof, mdat offset, mdat len, video duration, starts with sync).
     let mut frags = Vec::new();
-    let mut offset = rec.byte_start;
     let mut shifts: Option<Vec<(u32, u64)>> = None;
-    let mut head = [0u8; 16];
     let mut seq = 0u32;
-    while offset < rec.byte_end {
-        file.read_exact_at(&mut head[..8], offset)?;
-        let (kind, moof_len, _) = fmp4::box_header(&head).ok_or_else(|| io_err("bad box"))?;
-        if &kind != b"moof" {
-            return Err(io_err(format!("expected moof at {offset}")));
-        }
-        let mut moof = vec![0u8; moof_len as usize];
-        file.read_exact_at(&mut moof, offset)?;
-        file.read_exact_at(&mut head[..8], offset + moof_len)?;
-        let (mkind, mdat_len, _) = fmp4::box_header(&head).ok_or_else(|| io_err("bad box"))?;
-        if &mkind != b"mdat" {
-            return Err(io_err(format!("expected mdat at {}", offset + moof_len)));
-        }
-        let info = fmp4::parse_moof(&moof, offset, moof_len + mdat_len).map_err(io_err)?;
-        let shifts = shifts.get_or_insert_with(|| fmp4::decode_times(&moof).unwrap_or_default());
+    for frag in super::fragments::walk(&file, rec.byte_start, rec.byte_end) {
+        let frag = frag?;
+        let shifts =
+            shifts.get_or_insert_with(|| fmp4::decode_times(&frag.moof).unwrap_or_default());
         seq += 1;
-        let rebased = fmp4::rebase_moof(&moof, seq, |track| {
+        let rebased = fmp4::rebase_moof(&frag.moof, seq, |track| {
             shifts
                 .iter()
                 .find(|(t, _)| *t == track)
@@ -86,17 +77,22 @@ pub fn plan(
         .map_err(io_err)?;
         frags.push((
             rebased,
-            offset + moof_len,
-            mdat_len,
-            info.video_duration,
-            info.starts_with_sync,
+            frag.mdat_offset,
+            frag.mdat_len,
+            frag.info.video_duration,
+            frag.info.starts_with_sync,
         ));
-        offset += moof_len + mdat_len;
     }
     let refs: Vec<(u32, u32, bool)> = frags
         .iter()
-        .map(|(m, _, l, d, s)| ((m.len() as u64 + l) as u32, *d as u32, *s))
-        .collect();
+        .map(|(m, _, l, d, s)| {
+            Ok((
+                u32::try_from(m.len() as u64 + l).map_err(|_| io_err("fragment too large"))?,
+                u32::try_from(*d).map_err(|_| io_err("fragment too long"))?,
+                *s,
+            ))
+        })
+        .collect::<std::io::Result<_>>()?;
     let sidx = fmp4::sidx(fmp4::VIDEO_TIMESCALE, 0, &refs).map_err(io_err)?;
     let mut parts = vec![Part::Mem(Bytes::from(init)), Part::Mem(Bytes::from(sidx))];
     for (moof, mdat_at, mdat_len, _, _) in frags {
@@ -107,11 +103,15 @@ pub fn plan(
         });
     }
     let len = parts.iter().map(Part::len).sum();
-    Ok(Plan { path, parts, len })
+    Ok(Plan {
+        file: std::sync::Arc::new(file),
+        parts,
+        len,
+    })
 }
 
 /// Reads `[start, end)` of the virtual file.
-pub fn read_range(plan: &Plan, file: &File, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
+pub fn read_range(plan: &Plan, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity((end - start) as usize);
     let mut pos = 0u64;
     for part in &plan.parts {
@@ -126,7 +126,7 @@ pub fn read_range(plan: &Plan, file: &File, start: u64, end: u64) -> std::io::Re
             Part::Mem(b) => out.extend_from_slice(&b[from as usize..to as usize]),
             Part::File { offset, .. } => {
                 let mut buf = vec![0u8; (to - from) as usize];
-                file.read_exact_at(&mut buf, offset + from)?;
+                plan.file.read_exact_at(&mut buf, offset + from)?;
                 out.extend_from_slice(&buf);
             }
         }

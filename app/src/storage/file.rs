@@ -39,10 +39,12 @@ pub struct MediaFile {
 
 impl MediaFile {
     /// Registers the file in the index, creates it under `root` and writes the init segment.
+    /// `epoch`: the clock epoch of its start time when that clock is untrusted (db::clock).
     pub fn create(
         root: &Path,
         db: &Db,
         mut row: FileRow,
+        epoch: Option<u64>,
         init: &[u8],
         counters: Arc<WriteCounters>,
     ) -> std::io::Result<Self> {
@@ -54,7 +56,9 @@ impl MediaFile {
             crate::media::compact_stamp(row.start_wall_ns)
         );
         row.init_len = init.len() as u64;
-        let id = db.create_file(&mut row).map_err(std::io::Error::other)?;
+        let id = db
+            .create_file_in(&mut row, epoch)
+            .map_err(std::io::Error::other)?;
         let path = root.join(&row.rel_path);
         let mut file = std::fs::OpenOptions::new()
             .write(true)

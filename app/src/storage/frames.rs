@@ -19,45 +19,32 @@ fn invalid(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
 }
 
+/// The recording's frames, and the open media file to read them from (by handle: a file
+/// unlinked meanwhile still reads whole; callers check the recording still exists after).
 pub fn list(
     root: &std::path::Path,
     file_row: &FileRow,
     rec: &RecordingRow,
-) -> std::io::Result<Vec<FrameRef>> {
+) -> std::io::Result<(File, Vec<FrameRef>)> {
     let file = File::open(root.join(&file_row.rel_path))?;
     let mut out = Vec::new();
-    let mut head = [0u8; 8];
-    let mut offset = rec.byte_start;
     let mut t_90k = 0u64;
-    while offset < rec.byte_end {
-        file.read_exact_at(&mut head, offset)?;
-        let (kind, moof_len, _) = fmp4::box_header(&head).ok_or_else(|| invalid("bad box"))?;
-        if &kind != b"moof" {
-            return Err(invalid(format!("expected moof at {offset}")));
-        }
-        let mut moof = vec![0u8; moof_len as usize];
-        file.read_exact_at(&mut moof, offset)?;
-        file.read_exact_at(&mut head, offset + moof_len)?;
-        let (_, mdat_len, _) = fmp4::box_header(&head).ok_or_else(|| invalid("bad box"))?;
-        for (rel, size, duration) in fmp4::video_samples(&moof).map_err(invalid)? {
+    for frag in super::fragments::walk(&file, rec.byte_start, rec.byte_end) {
+        let frag = frag?;
+        for (rel, size, duration) in fmp4::video_samples(&frag.moof).map_err(invalid)? {
             out.push(FrameRef {
-                offset: offset + rel,
+                offset: frag.info.offset + rel,
                 size,
                 offset_90k: t_90k,
             });
             t_90k += duration as u64;
         }
-        offset += moof_len + mdat_len;
     }
-    Ok(out)
+    Ok((file, out))
 }
 
-pub fn read(
-    root: &std::path::Path,
-    file_row: &FileRow,
-    frame: &FrameRef,
-) -> std::io::Result<Vec<u8>> {
-    let file = File::open(root.join(&file_row.rel_path))?;
+/// One frame's bytes (`frame` comes from `list`, whose walk bounded it by its fragment).
+pub fn read(file: &File, frame: &FrameRef) -> std::io::Result<Vec<u8>> {
     let mut buf = vec![0u8; frame.size as usize];
     file.read_exact_at(&mut buf, frame.offset)?;
     Ok(buf)

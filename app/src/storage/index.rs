@@ -105,3 +105,29 @@ async fn commit(db: &Arc<Db>, ops: Vec<IndexOp>) -> Result<(), Vec<IndexOp>> {
         }
     }
 }
+
+/// Tests: an index sender whose changes the test applies itself.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    pub struct Collected(mpsc::UnboundedReceiver<Msg>);
+
+    impl Collected {
+        /// The changes sent so far, in order.
+        pub fn ops(&mut self) -> Vec<IndexOp> {
+            let mut out = Vec::new();
+            while let Ok(m) = self.0.try_recv() {
+                if let Msg::Op(op) = m {
+                    out.push(op);
+                }
+            }
+            out
+        }
+    }
+
+    pub fn collecting() -> (IndexSender, Collected) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (IndexSender(tx), Collected(rx))
+    }
+}

@@ -4,10 +4,15 @@
 
 pub mod download;
 pub mod file;
+pub mod fragments;
 pub mod frames;
+pub mod fuzz;
+pub mod gop;
 pub mod index;
 pub mod lifecycle;
 pub mod orphans;
+pub mod reanchor;
 pub mod recorder;
 pub mod recovery;
 pub mod retention;
+pub mod writer;

@@ -4,11 +4,15 @@
 //! dropped) and removed otherwise; sealed files the index knows but the disk lost take their
 //! recordings with them; sealed files left without recordings are removed.
 
+use super::fragments::fragment_at;
 use crate::db::{Db, DbError, FileRow};
 use crate::media::fmp4;
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::Path;
+
+/// Recordings read at once when walking one file's (check, reconciliation).
+const PAGE_ROWS: usize = 4096;
 
 /// Largest init segment we accept when adopting a file.
 const MAX_INIT_BYTES: usize = 1 << 20;
@@ -44,12 +48,16 @@ fn media_files_on_disk(root: &Path) -> Vec<String> {
     out
 }
 
-/// One pass over the disk and the index (see the module comment). Blocking.
-pub fn sweep(db: &Db, root: &Path, segment_ns: i64) -> Result<SweepReport, DbError> {
-    // One sweep at a time (the cleanup schedule and a restore may overlap): a file must be
-    // adopted once.
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+/// One pass over the disk and the index (see the module comment). Blocking. `io` is the
+/// storage's lock (`Reclaimer::io_lock`): deletions and renames take it too, so a file
+/// unlinked after the listing, or renamed, is never mistaken for an orphan and adopted.
+pub fn sweep(
+    db: &Db,
+    root: &Path,
+    segment_ns: i64,
+    io: &std::sync::Mutex<()>,
+) -> Result<SweepReport, DbError> {
+    let _guard = io.lock().unwrap_or_else(|e| e.into_inner());
     let mut report = SweepReport::default();
     // The listing comes first: a file on disk has had its row committed before it was
     // created, so a file listed here and absent from the later snapshot is a real orphan.
@@ -80,7 +88,7 @@ pub fn sweep(db: &Db, root: &Path, segment_ns: i64) -> Result<SweepReport, DbErr
         let path = root.join(&f.rel_path);
         let present = on_disk.contains(f.rel_path.as_str()) || path.exists();
         if !present {
-            let ids = db.file_recording_ids(&f.camera_id, *id)?;
+            let ids = db.file_recording_ids(*id)?;
             if !ids.is_empty() {
                 tracing::warn!(file = %path.display(), recordings = ids.len(), "media file missing: dropping its recordings from the index");
             }
@@ -96,93 +104,96 @@ pub fn sweep(db: &Db, root: &Path, segment_ns: i64) -> Result<SweepReport, DbErr
     Ok(report)
 }
 
-/// A fragment (`moof` box) starts at `offset` of `file`.
-fn fragment_at(file: &std::fs::File, offset: u64) -> bool {
-    use std::os::unix::fs::FileExt;
-    let mut head = [0u8; 8];
-    file.read_exact_at(&mut head, offset).is_ok()
-        && matches!(fmp4::box_header(&head), Some((k, _, _)) if &k == b"moof")
-}
-
 /// After a restore: recordings whose bytes are gone (deleted since the backup: their range
 /// was hole-punched or their file removed) leave the index, and files recorded since the
-/// backup are adopted. Blocking.
+/// backup are adopted. Blocking; works file by file (memory bounded by one file's rows).
 pub fn reconcile_after_restore(
     db: &Db,
     root: &Path,
     segment_ns: i64,
+    io: &std::sync::Mutex<()>,
 ) -> Result<SweepReport, DbError> {
-    let files: std::collections::HashMap<u64, FileRow> = db.files()?.into_iter().collect();
-    let (recs, _) = db.list_recordings(&Default::default(), 0, u64::MAX)?;
-    let mut hollow = Vec::new();
-    let mut open: std::collections::HashMap<u64, Option<std::fs::File>> = Default::default();
-    for (id, r) in &recs {
-        let file = open.entry(r.file_id).or_insert_with(|| {
-            files
-                .get(&r.file_id)
-                .and_then(|f| std::fs::File::open(root.join(&f.rel_path)).ok())
-        });
-        if !file.as_ref().is_some_and(|f| fragment_at(f, r.byte_start)) {
-            hollow.push(*id);
+    let mut dropped = 0u64;
+    let mut after = 0u64;
+    loop {
+        let page = db.files_page(after, 256)?;
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        for (fid, f) in &page {
+            let file = std::fs::File::open(root.join(&f.rel_path)).ok();
+            let mut from = 0;
+            loop {
+                let rows = db.file_recordings(*fid, from, PAGE_ROWS)?;
+                let Some((_, last)) = rows.last() else { break };
+                from = last.byte_start + 1;
+                let hollow: Vec<u64> = rows
+                    .iter()
+                    .filter(|(_, r)| !file.as_ref().is_some_and(|f| fragment_at(f, r.byte_start)))
+                    .map(|(id, _)| *id)
+                    .collect();
+                if !hollow.is_empty() {
+                    dropped += db.delete_recordings(&hollow)?.len() as u64;
+                }
+            }
         }
     }
-    let dropped = db.delete_recordings(&hollow)?.len() as u64;
-    let mut report = sweep(db, root, segment_ns)?;
+    let mut report = sweep(db, root, segment_ns, io)?;
     report.dropped_recordings += dropped;
     Ok(report)
 }
 
 /// `mibee-nvr check`: the index and the disk agree. Every sealed file the index knows
 /// exists and is long enough for its recordings; every recording starts with a `moof` box
-/// on disk; every media file on disk is known to the index. Returns a summary.
+/// on disk; every media file on disk is known to the index. Returns a summary. Works file by
+/// file (memory bounded by one file's rows).
 pub fn verify(db: &Db, root: &Path) -> Result<String, String> {
-    let files = db.files().map_err(|e| e.to_string())?;
-    let (recs, _) = db
-        .list_recordings(&Default::default(), 0, u64::MAX)
-        .map_err(|e| e.to_string())?;
-    let mut by_file: std::collections::HashMap<u64, Vec<(u64, u64, u64)>> = Default::default();
-    for (id, r) in &recs {
-        by_file
-            .entry(r.file_id)
-            .or_default()
-            .push((*id, r.byte_start, r.byte_end));
-    }
-    for (fid, f) in &files {
-        let path = root.join(&f.rel_path);
-        let ranges = by_file.remove(fid).unwrap_or_default();
-        let file = match std::fs::File::open(&path) {
-            Ok(file) => file,
-            Err(_) if !f.sealed && ranges.is_empty() => continue, // being created
-            Err(e) => return Err(format!("{}: {e}", path.display())),
-        };
-        let len = file.metadata().map_err(|e| e.to_string())?.len();
-        for (id, start, end) in ranges {
-            if end > len {
-                return Err(format!(
-                    "recording {id}: beyond the end of {}",
-                    path.display()
-                ));
-            }
-            if !fragment_at(&file, start) {
-                return Err(format!(
-                    "recording {id}: no fragment at byte {start} of {}",
-                    path.display()
-                ));
+    let err = |e: DbError| e.to_string();
+    let mut after = 0u64;
+    let mut known: HashSet<String> = HashSet::new();
+    let mut recordings = 0u64;
+    loop {
+        let page = db.files_page(after, 256).map_err(err)?;
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        for (fid, f) in &page {
+            known.insert(f.rel_path.clone());
+            let path = root.join(&f.rel_path);
+            let mut rows = db.file_recordings(*fid, 0, PAGE_ROWS).map_err(err)?;
+            let file = match std::fs::File::open(&path) {
+                Ok(file) => file,
+                Err(_) if !f.sealed && rows.is_empty() => continue, // being created
+                Err(e) => return Err(format!("{}: {e}", path.display())),
+            };
+            let len = file.metadata().map_err(|e| e.to_string())?.len();
+            while let Some((_, last)) = rows.last() {
+                let from = last.byte_start + 1;
+                for (id, r) in &rows {
+                    recordings += 1;
+                    if r.byte_end > len {
+                        return Err(format!(
+                            "recording {id}: beyond the end of {}",
+                            path.display()
+                        ));
+                    }
+                    if !fragment_at(&file, r.byte_start) {
+                        return Err(format!(
+                            "recording {id}: no fragment at byte {} of {}",
+                            r.byte_start,
+                            path.display()
+                        ));
+                    }
+                }
+                rows = db.file_recordings(*fid, from, PAGE_ROWS).map_err(err)?;
             }
         }
     }
-    if let Some(fid) = by_file.keys().next() {
-        return Err(format!("recordings point at unknown file {fid}"));
-    }
-    let known: HashSet<&str> = files.iter().map(|(_, f)| f.rel_path.as_str()).collect();
     let on_disk = media_files_on_disk(root);
     if let Some(stray) = on_disk.iter().find(|r| !known.contains(r.as_str())) {
         return Err(format!("{stray}: on disk but not in the index"));
     }
     Ok(format!(
-        "{} media files and {} recordings agree with the disk",
-        on_disk.len(),
-        recs.len()
+        "{} media files and {recordings} recordings agree with the disk",
+        on_disk.len()
     ))
 }
 
@@ -222,7 +233,7 @@ pub fn adopt(db: &Db, root: &Path, rel: &str, segment_ns: i64) -> Result<usize, 
 }
 
 /// Length of the ftyp + moov at the start of `head`.
-fn init_segment_len(head: &[u8]) -> Option<usize> {
+pub(crate) fn init_segment_len(head: &[u8]) -> Option<usize> {
     let (k1, l1, _) = fmp4::box_header(head)?;
     let l1 = usize::try_from(l1).ok()?;
     let (k2, l2, _) = fmp4::box_header(head.get(l1..)?)?;
@@ -305,7 +316,7 @@ mod sweep_tests {
         // A stray file that is not fMP4.
         std::fs::create_dir_all(root.join("d")).unwrap();
         std::fs::write(root.join("d/20261126-080000-99.mp4"), b"garbage").unwrap();
-        let r = sweep(&db, &root, 30_000_000_000).unwrap();
+        let r = sweep(&db, &root, 30_000_000_000, &Default::default()).unwrap();
         assert_eq!(r.dropped_recordings, 1);
         assert_eq!(r.removed_files, 2, "{r:?}");
         assert_eq!(r.adopted_files, 0);

@@ -1,25 +1,27 @@
-//! The recorder of one camera: takes the camera's media events, cuts one fMP4 fragment per GOP,
-//! appends it to the camera's current media file, and closes a recording (an index entry)
-//! at the first key frame after `storage.segment_duration`. Runs, files and recordings:
-//! a run is one continuous session (see media::timebase); a file holds one run's fragments
-//! with one init segment and is rotated hourly, at 1 GiB or when the codec parameters change.
+//! The recorder of one camera pipeline, run by the disk writer thread (`storage::writer`):
+//! takes the GOPs its assembler queued, appends one fMP4 fragment per GOP to the camera's
+//! current media file, and closes a recording (an index entry) at the first key frame after
+//! `storage.segment_duration`. Runs, files and recordings: a run is one continuous stretch of
+//! media (see media::timebase); a file holds one run's fragments with one init segment and is
+//! rotated hourly, at 1 GiB or when the codec parameters change. Decode times come from
+//! `media::dts` (B-frames are stored in decode order with composition offsets).
 
 use super::file::{MediaFile, WriteCounters};
+use super::gop::Gop;
 use super::index::IndexSender;
+use super::writer::{CameraShared, Job};
 use crate::config::ConfigStore;
 use crate::db::{Db, FileRow, IndexOp, RecordingRow};
+use crate::media::dts::DecodeTimeline;
 use crate::media::fmp4::{self, AUDIO_TRACK_ID, TrackRun, VIDEO_TRACK_ID};
 use crate::media::timebase::{RunClock, ticks_90k_to_ns};
-use crate::media::{AudioFrame, MediaEvent, StreamParams, VideoFrame};
+use crate::media::{StreamParams, VideoFrame};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
 pub const MAX_FILE_AGE: Duration = Duration::from_secs(3600);
-/// A GOP longer than this is flushed early (bounded memory).
-const MAX_GOP_FRAMES: usize = 300;
-const MAX_GOP_BYTES: usize = 16 << 20;
 
 /// Monotonic nanoseconds since the process's time origin.
 pub fn mono_ns(t: Instant) -> i64 {
@@ -28,6 +30,7 @@ pub fn mono_ns(t: Instant) -> i64 {
     t.saturating_duration_since(origin).as_nanos() as i64
 }
 
+/// What a recorder needs: where files go, the index, the settings, and space management.
 #[derive(Clone)]
 pub struct RecorderCtx {
     pub root: PathBuf,
@@ -36,42 +39,48 @@ pub struct RecorderCtx {
     pub index: IndexSender,
     pub counters: Arc<WriteCounters>,
     pub reclaimer: Arc<super::retention::Reclaimer>,
+    /// Whether the wall clock is trusted, and its epochs (a run records in one).
+    pub clock: Arc<crate::clock::Clock>,
 }
 
 struct Run {
     clock: RunClock,
-    /// Media time of the run's first frame.
+    /// The clock epoch the run's wall times come from, while that clock is untrusted.
+    untrusted_epoch: Option<u64>,
+    timeline: DecodeTimeline,
+    /// Decode time of the run's first frame.
     origin_90k: i64,
 }
 
 struct OpenRecording {
     byte_start: u64,
     byte_end: u64,
+    /// Run-relative decode times.
     media_start_90k: i64,
     media_end_90k: i64,
     frames: u64,
 }
 
 pub struct Recorder {
-    camera_id: String,
+    cam: Arc<CameraShared>,
     ctx: RecorderCtx,
     params: Option<Arc<StreamParams>>,
     run: Option<Run>,
     file: Option<MediaFile>,
-    /// Media time (run-relative) at the file's start, and the first audio pts in the file.
+    /// Decode time (run-relative) at the file's start, and the first audio pts in the file.
     file_origin_90k: i64,
     file_audio_origin: Option<i64>,
     rec: Option<OpenRecording>,
-    gop: Vec<Arc<VideoFrame>>,
-    gop_bytes: usize,
-    audio: Vec<Arc<AudioFrame>>,
     seq: u32,
+    /// When the frame after the last one written would arrive (the open recording's end,
+    /// for the slew).
+    last_received: Option<Instant>,
 }
 
 impl Recorder {
-    pub fn new(camera_id: String, ctx: RecorderCtx) -> Self {
+    pub fn new(cam: Arc<CameraShared>, ctx: RecorderCtx) -> Self {
         Self {
-            camera_id,
+            cam,
             ctx,
             params: None,
             run: None,
@@ -79,89 +88,89 @@ impl Recorder {
             file_origin_90k: 0,
             file_audio_origin: None,
             rec: None,
-            gop: Vec::new(),
-            gop_bytes: 0,
-            audio: Vec::new(),
             seq: 0,
+            last_received: None,
         }
     }
 
-    /// Takes one event of the camera's session (called inline by the ingest task, so a
-    /// frame costs no task hop). Only events that may write to disk leave the async world.
-    pub fn on_event(&mut self, ev: MediaEvent) {
-        let io = match &ev {
-            MediaEvent::Video(f) => f.is_key || self.gop.len() >= MAX_GOP_FRAMES,
-            MediaEvent::Audio(_) => false,
-            _ => true,
-        };
-        if io {
-            tokio::task::block_in_place(|| self.handle(ev));
-        } else {
-            self.handle(ev);
-        }
+    fn camera_id(&self) -> &str {
+        self.cam.camera_id()
     }
 
-    /// The pipeline ends: write what is buffered.
-    pub fn finish(&mut self) {
-        tokio::task::block_in_place(|| self.end_run());
-    }
-
-    fn handle(&mut self, ev: MediaEvent) {
-        match ev {
-            MediaEvent::SessionStart(p) => {
+    /// Handles one job of the camera's queue (blocking: this is the writer thread).
+    pub fn handle(&mut self, job: Job) {
+        match job {
+            Job::Start(p) | Job::Params(p) => {
+                // New codec parameters need a new init segment: the run ends here; the next
+                // key frame starts a new run in a new file.
                 self.end_run();
                 self.params = Some(p);
             }
-            MediaEvent::Params(p) => {
-                // New codec parameters need a new init segment: end the run at this point;
-                // the next key frame starts a new run in a new file.
-                self.end_run();
-                self.params = Some(p);
-            }
-            MediaEvent::Video(f) => self.video(f),
-            MediaEvent::Audio(a) => {
-                if self.run.is_some() && self.params.as_ref().is_some_and(|p| p.audio.is_some()) {
-                    self.audio.push(a);
-                }
-            }
-            MediaEvent::SessionEnd => self.end_run(),
+            Job::Gop(g) => self.gop(g),
+            Job::Break | Job::End | Job::Finish => self.end_run(),
         }
     }
 
-    fn video(&mut self, f: Arc<VideoFrame>) {
-        if self.params.is_none() {
+    fn skip(&self, g: &Gop) {
+        self.cam.stats.frames_skipped.add(g.video.len() as u64);
+    }
+
+    fn gop(&mut self, g: Gop) {
+        let Some(first) = g.video.first().cloned() else {
             return;
-        }
-        if self.run.is_none() {
-            if !f.is_key {
-                return; // P-frames before the first IDR are useless: start at a key frame.
-            }
-            self.run = Some(Run {
-                clock: RunClock::new(f.received_wall_ns, mono_ns(f.received), f.pts_90k),
-                origin_90k: f.pts_90k,
-            });
+        };
+        // The denominator of write amplification: video received for recording.
+        self.ctx.counters.media_received_bytes.fetch_add(
+            g.video.iter().map(|f| f.data.len() as u64).sum(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        if self.params.is_none() {
+            return self.skip(&g);
         }
         if let Some(run) = &self.run
             && run
                 .clock
-                .clock_stepped(f.received_wall_ns, mono_ns(f.received))
+                .clock_stepped(first.received_wall_ns, mono_ns(first.received))
         {
-            tracing::warn!(camera = %self.camera_id, "system clock stepped: starting a new run");
+            tracing::warn!(camera = %self.camera_id(), "system clock stepped: starting a new run");
             self.end_run();
-            return self.video(f);
         }
-        // MJPEG frames are all key frames: they are grouped into ~1 s fragments instead.
-        let intra_only = self.params.as_ref().is_some_and(|p| p.format == "mjpeg");
-        let gop_span_90k = self.gop.first().map_or(0, |g| f.pts_90k - g.pts_90k);
-        if f.is_key && !self.gop.is_empty() && (!intra_only || gop_span_90k >= 90_000) {
-            self.flush_gop(f.pts_90k);
+        let pts: Vec<i64> = g.video.iter().map(|f| f.pts_90k).collect();
+        let placement = match self.run.as_mut() {
+            Some(run) => run.timeline.place(&pts, g.next_pts_90k),
+            None => {
+                if !g.starts_with_key {
+                    return self.skip(&g); // a continuation without its start
+                }
+                let mut timeline = DecodeTimeline::default();
+                let placement = timeline.place(&pts, g.next_pts_90k);
+                let (epoch, trusted) = self
+                    .ctx
+                    .clock
+                    .epoch_of(first.received_wall_ns, mono_ns(first.received));
+                // The run's media time starts at its first decode time.
+                self.run = Some(Run {
+                    untrusted_epoch: (!trusted).then_some(epoch),
+                    clock: RunClock::new(
+                        first.received_wall_ns,
+                        mono_ns(first.received),
+                        placement.first_dts_90k,
+                    ),
+                    timeline,
+                    origin_90k: placement.first_dts_90k,
+                });
+                placement
+            }
+        };
+        // A recording closes at a key frame once it is due.
+        if g.starts_with_key {
             let seg_ns = self.ctx.config.get().storage.segment_ns();
             let due = self
                 .rec
                 .as_ref()
                 .is_some_and(|r| ticks_90k_to_ns(r.media_end_90k - r.media_start_90k) >= seg_ns);
             if due {
-                self.close_recording(f.received);
+                self.close_recording(first.received);
                 let rotate = self.file.as_ref().is_some_and(|m| {
                     m.len_bytes >= MAX_FILE_BYTES || m.opened.elapsed() >= MAX_FILE_AGE
                 });
@@ -169,53 +178,39 @@ impl Recorder {
                     self.seal_file();
                 }
             }
-        } else if !self.gop.is_empty()
-            && (self.gop.len() >= MAX_GOP_FRAMES || self.gop_bytes >= MAX_GOP_BYTES)
-        {
-            self.flush_gop(f.pts_90k);
         }
-        self.gop_bytes += f.data.len();
-        self.ctx
-            .counters
-            .media_received_bytes
-            .fetch_add(f.data.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        self.gop.push(f);
+        self.write_gop(&g, &placement);
     }
 
-    /// Writes the buffered GOP as one fragment; `next_pts` gives the last frame's duration.
-    fn flush_gop(&mut self, next_pts_90k: i64) {
-        let gop = std::mem::take(&mut self.gop);
-        let audio = std::mem::take(&mut self.audio);
-        let gop_bytes = std::mem::take(&mut self.gop_bytes) as u64;
+    /// Writes one GOP as one fragment.
+    fn write_gop(&mut self, g: &Gop, placement: &crate::media::dts::Placement) {
         let (Some(origin_90k), Some(params)) =
             (self.run.as_ref().map(|r| r.origin_90k), self.params.clone())
         else {
             return;
         };
-        let first = gop[0].pts_90k - origin_90k;
-        let need_bytes =
-            gop_bytes + audio.iter().map(|a| a.data.len() as u64).sum::<u64>() + (64 << 10);
+        let first = placement.first_dts_90k - origin_90k;
         let cfg = self.ctx.config.get();
-        if !self
-            .ctx
-            .reclaimer
-            .ensure_space(need_bytes, cfg.cleanup.disk_threshold_percent)
-        {
+        if !self.ctx.reclaimer.ensure_space(
+            g.bytes as u64 + (64 << 10),
+            cfg.cleanup.disk_threshold_percent,
+        ) {
             // Nothing left to reclaim: end the run cleanly (what is written stays indexed);
             // the next key frame after space returns starts a new run in a new file.
-            self.close_recording(Instant::now());
-            self.seal_file();
-            self.run = None;
+            self.skip(g);
+            self.end_run();
             return;
         }
-        if self.file.is_none() && !self.open_file(&params, first, gop[0].received_wall_ns) {
+        if self.file.is_none() && !self.open_file(&params, first, &g.video[0]) {
+            self.skip(g);
             return;
         }
-        let (samples, data) = fmp4::samples(gop.iter().enumerate().map(|(i, fr)| {
-            let next = gop.get(i + 1).map(|n| n.pts_90k).unwrap_or(next_pts_90k);
-            let duration = (next - fr.pts_90k).clamp(1, 90_000 * 10) as u32;
-            (duration, fr.is_key, &fr.data)
-        }));
+        let (samples, data) = fmp4::samples(
+            g.video
+                .iter()
+                .zip(&placement.samples)
+                .map(|(fr, &(duration, cts))| (duration, cts, fr.is_key, &fr.data)),
+        );
         let mut runs = vec![TrackRun {
             track_id: VIDEO_TRACK_ID,
             base_decode_time: (first - self.file_origin_90k).max(0) as u64,
@@ -223,12 +218,12 @@ impl Recorder {
             data: &data,
         }];
         let (audio_samples, audio_data) =
-            fmp4::samples(audio.iter().map(|a| (a.duration, true, &a.data)));
-        if params.audio.is_some() && !audio.is_empty() {
-            let origin = *self.file_audio_origin.get_or_insert(audio[0].pts);
+            fmp4::samples(g.audio.iter().map(|a| (a.duration, 0, true, &a.data)));
+        if params.audio.is_some() && !g.audio.is_empty() {
+            let origin = *self.file_audio_origin.get_or_insert(g.audio[0].pts);
             runs.push(TrackRun {
                 track_id: AUDIO_TRACK_ID,
-                base_decode_time: (audio[0].pts - origin).max(0) as u64,
+                base_decode_time: (g.audio[0].pts - origin).max(0) as u64,
                 samples: &audio_samples,
                 data: &audio_data,
             });
@@ -237,7 +232,8 @@ impl Recorder {
         let header = match fmp4::fragment_header(self.seq, &runs) {
             Ok(b) => b,
             Err(e) => {
-                tracing::error!(camera = %self.camera_id, error = %e, "building a fragment failed");
+                tracing::error!(camera = %self.camera_id(), error = %e, "building a fragment failed");
+                self.skip(g);
                 return;
             }
         };
@@ -250,13 +246,14 @@ impl Recorder {
         let written = match file.append(&parts, sync) {
             Ok(n) => n,
             Err(e) => {
-                tracing::error!(camera = %self.camera_id, error = %e, "writing a fragment failed; starting a new file");
+                tracing::error!(camera = %self.camera_id(), error = %e, "writing a fragment failed; starting a new file");
+                self.skip(g);
                 self.close_recording(Instant::now());
                 self.seal_file();
                 return;
             }
         };
-        let end_media = next_pts_90k - origin_90k;
+        let end_media = placement.end_dts_90k - origin_90k;
         let rec = self.rec.get_or_insert(OpenRecording {
             byte_start: offset,
             byte_end: offset,
@@ -266,38 +263,49 @@ impl Recorder {
         });
         rec.byte_end = offset + written;
         rec.media_end_90k = end_media;
-        rec.frames += gop.len() as u64;
+        rec.frames += g.video.len() as u64;
+        // The open recording ends when the frame after the last would arrive.
+        let last_ns = placement
+            .samples
+            .last()
+            .map_or(0, |s| ticks_90k_to_ns(s.0 as i64));
+        self.last_received = g
+            .video
+            .last()
+            .map(|f| f.received + Duration::from_nanos(last_ns.max(0) as u64));
     }
 
-    fn open_file(&mut self, params: &StreamParams, first_90k: i64, wall_ns: i64) -> bool {
+    fn open_file(&mut self, params: &StreamParams, first_90k: i64, first: &VideoFrame) -> bool {
         let init = match fmp4::init_segment(&params.video, params.audio.as_ref(), None) {
             Ok(i) => i,
             Err(e) => {
-                tracing::error!(camera = %self.camera_id, error = %e, "building the init segment failed");
+                tracing::error!(camera = %self.camera_id(), error = %e, "building the init segment failed");
                 return false;
             }
         };
         let (width, height) = params.video.video_size.unwrap_or((0, 0));
         let row = FileRow {
-            camera_id: self.camera_id.clone(),
+            camera_id: self.camera_id().to_string(),
             rel_path: String::new(),
             init_len: 0,
-            start_wall_ns: wall_ns,
+            start_wall_ns: first.received_wall_ns,
             start_media_90k: first_90k,
             sealed: false,
             format: params.format.to_string(),
             width,
             height,
         };
+        let epoch = self.run.as_ref().and_then(|r| r.untrusted_epoch);
         match MediaFile::create(
             &self.ctx.root,
             &self.ctx.db,
             row,
+            epoch,
             &init,
             self.ctx.counters.clone(),
         ) {
             Ok(f) => {
-                tracing::info!(camera = %self.camera_id, file = %f.path().display(), "new media file");
+                tracing::info!(camera = %self.camera_id(), file = %f.path().display(), "new media file");
                 self.file = Some(f);
                 self.file_origin_90k = first_90k;
                 self.file_audio_origin = None;
@@ -305,7 +313,7 @@ impl Recorder {
                 true
             }
             Err(e) => {
-                tracing::error!(camera = %self.camera_id, error = %e, "creating a media file failed");
+                tracing::error!(camera = %self.camera_id(), error = %e, "creating a media file failed");
                 false
             }
         }
@@ -324,10 +332,10 @@ impl Recorder {
             .clock
             .close_recording(rec.media_end_90k + run.origin_90k, mono_ns(observed));
         if let Err(e) = file.sync() {
-            tracing::error!(camera = %self.camera_id, error = %e, "fdatasync failed");
+            tracing::error!(camera = %self.cam.camera_id(), error = %e, "fdatasync failed");
         }
         let row = RecordingRow {
-            camera_id: self.camera_id.clone(),
+            camera_id: self.cam.camera_id().to_string(),
             file_id: file.id,
             byte_start: rec.byte_start,
             byte_end: rec.byte_end,
@@ -342,7 +350,10 @@ impl Recorder {
             merged: false,
             recovered: false,
         };
-        self.ctx.index.send(IndexOp::InsertRecording(row));
+        self.ctx.index.send(match run.untrusted_epoch {
+            Some(epoch) => IndexOp::InsertUntrusted { row, epoch },
+            None => IndexOp::InsertRecording(row),
+        });
     }
 
     fn seal_file(&mut self) {
@@ -350,31 +361,22 @@ impl Recorder {
             match f.seal() {
                 Ok(id) => self.ctx.index.send(IndexOp::SealFile(id)),
                 Err(e) => {
-                    tracing::error!(camera = %self.camera_id, error = %e, "sealing a media file failed")
+                    tracing::error!(camera = %self.camera_id(), error = %e, "sealing a media file failed")
                 }
             }
         }
     }
 
-    /// Flushes what is buffered and ends the run (disconnect, lag, parameter change).
+    /// Closes the open recording and the file, and ends the run (disconnect, lost media,
+    /// parameter change, clock step).
     fn end_run(&mut self) {
-        if !self.gop.is_empty() {
-            // The last frame's duration is unknown: repeat the previous frame interval.
-            let n = self.gop.len();
-            let step = if n >= 2 {
-                self.gop[n - 1].pts_90k - self.gop[n - 2].pts_90k
-            } else {
-                3000
-            };
-            let next = self.gop[n - 1].pts_90k + step.max(1);
-            let observed = self.gop[n - 1].received;
-            self.flush_gop(next);
-            self.close_recording(observed);
-        } else {
-            self.close_recording(Instant::now());
-        }
+        let observed = self.last_received.take().unwrap_or_else(Instant::now);
+        self.close_recording(observed);
         self.seal_file();
         self.run = None;
-        self.audio.clear();
     }
 }
+
+#[cfg(test)]
+#[path = "recorder_tests.rs"]
+mod tests;

@@ -3,53 +3,25 @@
 //! vanished or never got its init segment is sealed empty.
 
 use crate::db::{Db, FileRow, IndexOp, RecordingRow};
-use crate::media::fmp4::{self, FragmentInfo};
+use crate::media::fmp4::FragmentInfo;
 use crate::media::timebase::ticks_90k_to_ns;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-/// Largest moof we accept when scanning (ours are a few KiB).
-const MAX_MOOF_BYTES: u64 = 4 << 20;
-
 /// Scans `file` from `offset` and returns the complete fragments and where they end.
-pub fn scan_fragments(file: &File, mut offset: u64, file_len: u64) -> (Vec<FragmentInfo>, u64) {
+pub fn scan_fragments(file: &File, offset: u64, file_len: u64) -> (Vec<FragmentInfo>, u64) {
+    let mut walk = super::fragments::walk(file, offset, file_len);
     let mut out = Vec::new();
-    let mut head = [0u8; 16];
-    loop {
-        if offset + 8 > file_len || file.read_exact_at(&mut head[..8], offset).is_err() {
-            break;
+    for r in walk.by_ref() {
+        match r {
+            Ok(f) => out.push(f.info),
+            Err(e) => {
+                tracing::debug!(error = %e, "fragment scan stopped");
+                break;
+            }
         }
-        let Some((kind, moof_len, _)) = fmp4::box_header(&head) else {
-            break;
-        };
-        if &kind != b"moof"
-            || !(16..=MAX_MOOF_BYTES).contains(&moof_len)
-            || offset + moof_len + 8 > file_len
-        {
-            break;
-        }
-        let mdat_at = offset + moof_len;
-        if file.read_exact_at(&mut head[..8], mdat_at).is_err() {
-            break;
-        }
-        let Some((mkind, mdat_len, _)) = fmp4::box_header(&head) else {
-            break;
-        };
-        if &mkind != b"mdat" || mdat_len < 8 || mdat_at + mdat_len > file_len {
-            break;
-        }
-        let mut moof = vec![0u8; moof_len as usize];
-        if file.read_exact_at(&mut moof, offset).is_err() {
-            break;
-        }
-        match fmp4::parse_moof(&moof, offset, moof_len + mdat_len) {
-            Ok(info) => out.push(info),
-            Err(_) => break,
-        }
-        offset = mdat_at + mdat_len;
     }
-    (out, offset)
+    (out, walk.offset())
 }
 
 /// Groups recovered fragments into recordings of about `segment_ns`, cut at key frames.
@@ -133,7 +105,7 @@ pub fn recover_file(
             }
             Ok(file) => {
                 let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-                let last = db.last_recording_of_file(&row.camera_id, id)?;
+                let last = db.last_recording_of_file(id)?;
                 let mut resume = match &last {
                     Some(r) => (r.byte_end, r.end_wall_ns(), r.media_end_90k),
                     None => (row.init_len, row.start_wall_ns, 0),
@@ -166,7 +138,13 @@ pub fn recover_file(
                 if !recs.is_empty() {
                     tracing::info!(file = %path.display(), recordings = recs.len(), "recovered fragments after a crash");
                 }
-                ops.extend(recs.into_iter().map(IndexOp::InsertRecording));
+                // A file made while the clock was untrusted keeps its recordings so marked
+                // (their epoch is a dead process's: age retention must leave them alone).
+                let epoch = db.untrusted_file_epoch(id)?;
+                ops.extend(recs.into_iter().map(|row| match epoch {
+                    Some(epoch) => IndexOp::InsertUntrusted { row, epoch },
+                    None => IndexOp::InsertRecording(row),
+                }));
             }
         }
         ops.push(IndexOp::SealFile(id));

@@ -48,6 +48,9 @@ pub struct Reclaimer {
     root: PathBuf,
     /// One reclaim at a time (recorders of several cameras may hit the floor together).
     lock: Mutex<()>,
+    /// Index-then-disk changes (deletions, renames) and the orphan sweep exclude each other:
+    /// a sweep between a deletion's commit and its unlink would adopt the deleted file.
+    io: Mutex<()>,
     full: AtomicBool,
     pub counters: ReclaimCounters,
 }
@@ -58,6 +61,7 @@ impl Reclaimer {
             db,
             root,
             lock: Mutex::new(()),
+            io: Mutex::new(()),
             full: AtomicBool::new(false),
             counters: ReclaimCounters::default(),
         }
@@ -82,10 +86,16 @@ impl Reclaimer {
         }
     }
 
+    /// The storage's index-then-disk lock (see the field).
+    pub fn io_lock(&self) -> &Mutex<()> {
+        &self.io
+    }
+
     /// Deletes recordings (missing ids are skipped) and frees their bytes. Blocking.
     pub fn delete(&self, ids: &[u64]) -> Result<Vec<(u64, RecordingRow)>, DbError> {
         let mut out = Vec::new();
         for chunk in ids.chunks(DELETE_BATCH) {
+            let _io = self.io.lock().unwrap_or_else(|e| e.into_inner());
             let removed = self.db.delete_recordings(chunk)?;
             self.release(&removed);
             out.extend(removed);
@@ -165,9 +175,15 @@ impl Reclaimer {
     /// bytes are available than `usage` shows, or nothing is left. Returns how many.
     fn free_oldest(&self, mut want_free_bytes: u64) -> Result<u64, DbError> {
         let mut n = 0;
+        // Recordings stamped before any real date (a clock that read 1970) go last: their
+        // place in the order says nothing about their age.
+        let mut skip = Some(crate::clock::RELEASE_FLOOR_NS);
         while want_free_bytes > 0 {
-            let oldest = self.db.oldest_recordings(DELETE_BATCH)?;
+            let oldest = self.db.oldest_recordings(DELETE_BATCH, skip)?;
             if oldest.is_empty() {
+                if skip.take().is_some() {
+                    continue;
+                }
                 break;
             }
             let mut ids = Vec::new();
@@ -270,7 +286,7 @@ impl Reclaimer {
         report.threshold_unreachable =
             u.used_percent() > cfg.cleanup.disk_threshold_percent as f64 + 0.5;
         let segment_ns = cfg.storage.segment_ns();
-        report.orphans = super::orphans::sweep(&self.db, &self.root, segment_ns)?;
+        report.orphans = super::orphans::sweep(&self.db, &self.root, segment_ns, &self.io)?;
         Ok(report)
     }
 }

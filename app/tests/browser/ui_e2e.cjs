@@ -48,7 +48,7 @@ const RAW_KEY = new RegExp(`⟦|\\b(${[...PREFIXES].join('|')})\\.[a-zA-Z]+\\b`)
 
 // The page-specific steps live in steps/*.cjs; each exports { run(ctx), zh: [[route, text]] }
 // (zh: a route and a Chinese text that must show on it in step 7).
-const STEPS = ['recordings', 'camera', 'pages', 'xiaomi'].map((n) => ({ name: n, ...require(`./steps/${n}.cjs`) }));
+const STEPS = ['recordings', 'camera', 'pages', 'xiaomi', 'clock'].map((n) => ({ name: n, ...require(`./steps/${n}.cjs`) }));
 const CJK = /[\u4e00-\u9fff]/;
 
 const result = { ok: false, steps: [], shots: [] };
@@ -211,7 +211,7 @@ const mark = (name, extra) => { step = name; result.steps.push(extra ? { step: n
     await shot('settings');
 
     // 5b. The page-specific steps (recordings timeline and playback; camera view, archives,
-    // storage, system, settings additions).
+    // storage, system, settings additions; Xiaomi; the clock and NTP servers).
     for (const st of STEPS) {
       await st.run({ page, go, shot, mark, result, opt, camId, camName, alertText });
     }

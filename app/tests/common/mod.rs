@@ -20,6 +20,22 @@ pub struct Daemon {
     pub base: String,
     child: Option<Child>,
     pub client: reqwest::Client,
+    /// The config file (its directory is the data dir); in `dir` unless placed elsewhere.
+    config: PathBuf,
+    /// More `serve` arguments and environment for every start.
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+/// How to start a daemon beyond the defaults.
+#[derive(Default)]
+pub struct Opts<'a> {
+    /// The config file's text (None: the daemon writes the defaults).
+    pub toml: Option<&'a str>,
+    /// Where the config file lives (its directory is the data dir).
+    pub config_path: Option<PathBuf>,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
 }
 
 impl Daemon {
@@ -30,22 +46,36 @@ impl Daemon {
 
     /// Starts a daemon whose config file holds `toml` (None: created by the daemon).
     pub async fn start_with_config(toml: Option<&str>) -> Self {
+        Self::start_opts(Opts {
+            toml,
+            ..Default::default()
+        })
+        .await
+    }
+
+    pub async fn start_opts(o: Opts<'_>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        if let Some(t) = toml {
-            std::fs::write(dir.path().join("mibee-nvr.toml"), t).unwrap();
+        let config = o
+            .config_path
+            .unwrap_or_else(|| dir.path().join("mibee-nvr.toml"));
+        if let Some(t) = o.toml {
+            std::fs::write(&config, t).unwrap();
         }
         let mut d = Daemon {
             dir,
             base: String::new(),
             child: None,
             client: reqwest::Client::new(),
+            config,
+            args: o.args,
+            env: o.env,
         };
         d.spawn().await;
         d
     }
 
     pub fn config_path(&self) -> PathBuf {
-        self.dir.path().join("mibee-nvr.toml")
+        self.config.clone()
     }
 
     pub fn config_text(&self) -> String {
@@ -61,8 +91,10 @@ impl Daemon {
             .arg(self.config_path())
             .args(["serve", "--listen", "127.0.0.1:0", "--ready-file"])
             .arg(&ready)
+            .args(&self.args)
             .env("RUST_LOG", "warn")
             .env("MIBEE_LOOPBACK_CAMERAS_ONLY", "true")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -1,6 +1,6 @@
-// Owns the typed endpoints of the archives, storage/stats, system, features, backups and
-// password pages (shapes as the daemon answers them, see docs/api.md), and binary uploads
-// (firmware bundle, backup archive) through XMLHttpRequest so the UI gets upload progress.
+// Owns the typed endpoints of the archives, storage/stats, system (with its clock), features,
+// backups and password pages (shapes as the daemon answers them, see docs/api.md), and binary
+// uploads (firmware bundle, backup archive) through XMLHttpRequest so the UI gets upload progress.
 import { ApiError, authHeaders, request, type Settings } from './api';
 
 export interface Archive {
@@ -137,6 +137,16 @@ export interface Restored {
 export interface Health {
   status: string;
   uptime?: string;
+  checks?: Record<string, { status: string; message: string } | undefined>;
+}
+
+/** GET|PUT /api/system/time. `source`: system, ntp, user, step (empty while untrusted). */
+export interface ClockStatus {
+  time: string;
+  trusted: boolean;
+  source: string;
+  reason: string;
+  ntp_synchronised: boolean;
 }
 
 const enc = encodeURIComponent;
@@ -163,6 +173,15 @@ export const sysApi = {
   transcodingCheck: () => request<TranscodingCheck>('/api/transcoding/check'),
   /** Public; used while the box reboots. `credentials: null` so no auth is sent. */
   health: (signal?: AbortSignal) => request<Health>('/api/health', { credentials: null, quiet401: true, signal }),
+  /** Public /api/health with its checks, also when it answers 503 (an error elsewhere). */
+  healthChecks: async (): Promise<Health> => {
+    const res = await fetch('/api/health', { headers: authHeaders(null), credentials: 'omit' });
+    if (res.status !== 200 && res.status !== 503) throw xhrError(res.status, res.statusText, await res.text());
+    return (await res.json()) as Health;
+  },
+  systemTime: () => request<ClockStatus>('/api/system/time'),
+  /** 409 CLOCK_SYNCHRONISED when NTP keeps the clock, 501 when the daemon may not set it. */
+  setSystemTime: (time: string) => request<ClockStatus>('/api/system/time', { method: 'PUT', body: { time } }),
 
   features: () => request<{ features: Features }>('/api/features').then((r) => r.features ?? {}),
   putFeatures: (patch: Features) => request('/api/features', { method: 'PUT', body: patch }),

@@ -141,6 +141,8 @@ export interface FoundDevice {
 export interface Settings {
   cleanup: { retention_days: number; check_interval: string; disk_threshold_percent: number };
   auth: { username: string; password_set: boolean };
+  /** NTP servers (host names or IP addresses, at most 8; [] = the board's defaults). */
+  time?: { ntp_servers: string[] };
   [section: string]: unknown;
 }
 

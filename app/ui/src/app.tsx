@@ -1,8 +1,9 @@
 // Owns the app shell: the authentication state machine (probe → login or app), the
-// "no password" banner, the nav bar with language and theme switchers, and page selection.
+// "no password" and "clock not synchronised" banners, the nav bar with language and theme switchers, and page selection.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setUnauthorizedHandler } from './api';
 import { clearCredentials, loadCredentials } from './auth';
+import { ClockBanner } from './components/ClockBanner';
 import { ErrorBox } from './components/ErrorBox';
 import { getLang, LANGS, setLang, t, type Key, type Lang } from './i18n';
 import { ArchivesPage } from './pages/Archives';
@@ -177,6 +178,7 @@ export function App() {
           {t('banner.noPassword')}
         </div>
       )}
+      {(auth.kind === 'ok' || auth.kind === 'open') && <ClockBanner />}
       {mediaError != null && auth.kind === 'ok' && <ErrorBox error={mediaError} />}
       <main class="content">{page}</main>
     </div>

@@ -1,8 +1,10 @@
-// Owns the settings page: cleanup.retention_days (GET/PUT /api/settings) and merge.enabled
-// (GET/PUT /api/settings/merge); values are re-read from the daemon after saving. Below the
+// Owns the settings page: cleanup.retention_days and time.ntp_servers (GET/PUT /api/settings)
+// and merge.enabled (GET/PUT /api/settings/merge); values are re-read from the daemon after
+// saving, and an invalid NTP server list shows the daemon's error next to its field. Below the
 // form: password (SettingsPassword), feature flags (SettingsFeatures), backups (SettingsBackups).
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Settings } from '../api';
+import { api, ApiError, type Settings } from '../api';
+import { formatServers, parseServers } from '../clock';
 import { ErrorBox, Notice } from '../components/ErrorBox';
 import { SettingsBackups } from '../components/SettingsBackups';
 import { SettingsFeatures } from '../components/SettingsFeatures';
@@ -14,6 +16,7 @@ export function SettingsPage() {
   const [settings, setSettings] = useState<Settings | null>(null);
   const [retention, setRetention] = useState('');
   const [merge, setMerge] = useState(false);
+  const [ntp, setNtp] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -22,6 +25,7 @@ export function SettingsPage() {
     const [s, m] = await Promise.all([api.getSettings(), api.getMerge()]);
     setSettings(s);
     setRetention(String(s.cleanup.retention_days));
+    setNtp(formatServers(s.time?.ntp_servers));
     setMerge(!!m.enabled);
   };
 
@@ -37,7 +41,10 @@ export function SettingsPage() {
     try {
       const days = Number(retention);
       // Send what was typed; the daemon validates and its error text is shown as is.
-      await api.putSettings({ cleanup: { retention_days: retention.trim() === '' || Number.isNaN(days) ? retention : days } });
+      await api.putSettings({
+        cleanup: { retention_days: retention.trim() === '' || Number.isNaN(days) ? retention : days },
+        time: { ntp_servers: parseServers(ntp) },
+      });
       await api.putMerge({ enabled: merge });
       await load();
       setSaved(true);
@@ -48,10 +55,12 @@ export function SettingsPage() {
     }
   };
 
+  // The daemon names the field (`time.ntp_servers: …`): that error belongs next to the field.
+  const ntpError = error instanceof ApiError && error.message.includes('ntp_servers');
   return (
     <section aria-labelledby="settings-title">
       <h1 id="settings-title">{t('settings.title')}</h1>
-      <ErrorBox error={error} />
+      <ErrorBox error={ntpError ? null : error} />
       {saved && <Notice text={t('common.saved')} />}
       {!settings && !error && <p class="muted">{t('common.loading')}</p>}
       {settings && (
@@ -71,6 +80,15 @@ export function SettingsPage() {
                 onChange={(e) => setMerge((e.target as HTMLInputElement).checked)} />
               {t('settings.mergeEnabled')}
             </label>
+          </fieldset>
+          <fieldset>
+            <legend>{t('settings.time')}</legend>
+            <label for="ntp-servers">{t('settings.ntpServers')}</label>
+            <textarea id="ntp-servers" rows={3} spellcheck={false} autocomplete="off" autocapitalize="off"
+              aria-describedby="ntp-help" aria-invalid={ntpError || undefined} value={ntp}
+              onInput={(e) => setNtp((e.target as HTMLTextAreaElement).value)} />
+            <p id="ntp-help" class="muted small">{t('settings.ntpHelp')}</p>
+            {ntpError && <ErrorBox error={error} />}
           </fieldset>
           <div class="actions">
             <button type="submit" class="btn btn-primary" id="settings-save" disabled={busy}>
