@@ -246,9 +246,17 @@ impl Clock {
         }
     }
 
-    /// The user set the time (`PUT /api/system/time`): trusted from now on.
+    /// The user set the time (`PUT /api/system/time`): trusted from now on, and the step
+    /// is observed at once (health reads trusted in the answer's wake, not a tick later).
     pub fn set_by_user(&self) {
         lock(&self.state).user_set = true;
+        let (wall, mono) = now();
+        let (epoch, _) = self.epoch_of(wall, mono);
+        let mut st = lock(&self.state);
+        st.source = "user";
+        for e in st.epochs.iter_mut().filter(|e| e.id == epoch) {
+            e.trusted = true;
+        }
     }
 
     /// NTP (the kernel or the hook's marker) vouches for the clock: the user may not set it.
@@ -455,8 +463,12 @@ mod tests {
         let (dir, c) = clock_at(Some(future), false);
         assert!(!c.is_trusted());
         c.set_by_user();
-        assert!(!c.tick().is_empty());
-        assert!(c.is_trusted());
+        assert!(c.is_trusted(), "trusted as soon as the user sets it");
+        assert_eq!(c.status().source, "user");
+        assert!(
+            !c.tick().is_empty(),
+            "the untrusted epoch is still to correct"
+        );
         c.save().unwrap();
         let saved = saved_secs(dir.path());
         let now_s = crate::media::now_wall_ns() / 1_000_000_000;

@@ -93,6 +93,11 @@ impl Recorder {
         }
     }
 
+    /// The stream's parameters (kept across a recorder that starts afresh).
+    pub fn params(&self) -> Option<Arc<StreamParams>> {
+        self.params.clone()
+    }
+
     fn camera_id(&self) -> &str {
         self.cam.camera_id()
     }

@@ -187,11 +187,17 @@ fn run(ctx: RecorderCtx, rx: std::sync::mpsc::Receiver<Msg>) {
             .entry(cam.seq)
             .or_insert_with(|| Recorder::new(cam.clone(), ctx.clone()));
         // A bug in one camera's recorder must not stop the others: its run is abandoned
-        // (crash recovery indexes its file at the next start) and it starts afresh.
+        // (crash recovery indexes its file at the next start) and it starts afresh with the
+        // stream's parameters, so the camera's next key frame records again.
         let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rec.handle(job)));
         if ok.is_err() {
             tracing::error!(camera = %cam.camera_id, "the recorder panicked; its run was abandoned");
-            recorders.remove(&cam.seq);
+            let params = rec.params();
+            let mut fresh = Recorder::new(cam.clone(), ctx.clone());
+            if let Some(p) = params {
+                fresh.handle(Job::Params(p));
+            }
+            *rec = fresh;
         }
         if finish {
             recorders.remove(&cam.seq);
