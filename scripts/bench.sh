@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (`make bench`), each reported against a peer measured side by side in the same
-# run, or against the goal in design (architecture.md):
+# run, or against the goal in design/goals.md:
 #  1. recording: N fake 1080p ~4 Mbit/s cameras, mibee-nvr vs one ffmpeg per camera
 #     (CPU per stream-hour ratio, RSS, write amplification, files per camera-day);
 #  2. recordings list: pages of 50 with 1,000,000 recordings indexed (p99);

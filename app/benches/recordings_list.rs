@@ -1,7 +1,7 @@
 //! Benchmark: a year of footage on a small box — 8 cameras × 2,880 recordings a day is about
 //! 8,000,000 recordings (`BENCH_RECORDINGS`, default 8,000,000). Fills a metadata database
 //! through the library (30 s recordings, each starting with a fragment header in its media
-//! file), then measures, against the goals of issue 16 / architecture.md:
+//! file), then measures, against the goals of issue 16 / design/goals.md:
 //! - `mibee-nvr check` (index and disk) and a restore's reconciliation: peak RSS ≤ 64 MiB;
 //! - `GET /api/recordings` pages over HTTP on 127.0.0.1 (newest, a camera, a deep page,
 //!   merged only, a one-hour window): p99 ≤ 5 ms;

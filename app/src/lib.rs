@@ -1,5 +1,9 @@
-//! MiBee NVR daemon library: configuration, metadata store, authentication and the HTTP API.
-//! `main.rs` is only the command line around `serve`.
+//! MiBee NVR daemon library: everything the daemon does. Configuration, the metadata
+//! database, authentication and the HTTP API (with the embedded web UI); camera ingest,
+//! recording storage and live view; ONVIF, the Xiaomi cloud and transcoding; backups, signed
+//! firmware updates, the hardware watchdog and the clock. `server::serve` runs the daemon;
+//! `main.rs` is the command line around it and the offline commands (check, backup, restore,
+//! update, ...).
 
 pub mod api;
 pub mod auth;

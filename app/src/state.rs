@@ -1,5 +1,9 @@
-//! The shared application state handed to every handler: configuration, database, auth
-//! bookkeeping, metrics and start time.
+//! The shared application state handed to every handler: configuration, database, the
+//! camera pipelines (with the disk writer thread started here), live streams and snapshots,
+//! connected ONVIF devices, the index writer, write counters and the reclaimer, storage
+//! lifecycle, restore and firmware-update state, auth bookkeeping, the Xiaomi session,
+//! metrics, the clock, the storage root and start time. Also the bytes-written figures
+//! behind write amplification and the card-wear estimate.
 
 use crate::auth::AuthState;
 use crate::config::ConfigStore;
@@ -116,7 +120,8 @@ impl AppState {
         self.storage_root.clone()
     }
 
-    /// Bytes this process wrote, by kind (video and index arrive with the recording engine).
+    /// Bytes this process wrote, by kind: `config`, `video`, `process_total` and
+    /// `index_and_other` (see `derived_write_kinds`).
     pub fn bytes_written(&self) -> Vec<(&'static str, u64)> {
         use std::sync::atomic::Ordering::Relaxed;
         [

@@ -1,7 +1,8 @@
-//! Archive groups (decisions.md): all recordings of one camera id, whether the camera is still
-//! configured or was deleted. List them, list one group's recordings, delete a group or one of
-//! its recordings, and set a group's retention (a configured camera's `retention_days`, else
-//! the group's own, kept in the database). Deletions take the one deletion path.
+//! Archive groups (design/spec-decisions.md): all recordings of one camera id, whether the
+//! camera is still configured or was deleted. List them, list one group's recordings, delete a
+//! group or one of its recordings, and set a group's retention (a configured camera's
+//! `retention_days`, else the group's own, kept in the database). Deletions take the one
+//! deletion path.
 
 use crate::api::json::{ApiJson, ApiPath, StatusBody};
 use crate::api::openapi::{ERR_400, ERR_401, ERR_429};

@@ -1,6 +1,11 @@
 //! Camera management: `GET|POST /api/cameras`, `GET|PUT|DELETE /api/cameras/{id}`. Cameras
-//! live in the config file; their runtime status comes from the recording engine (until it
-//! exists: `stopped` for enabled cameras, `disabled` otherwise).
+//! live in the config file; every change brings the running pipelines in line
+//! (`Pipelines::sync`), and a deleted camera's recordings stay as its archive group. A
+//! camera's `status`, `status_reason`, `last_seen` and `recording_since` come from its
+//! pipeline when one runs; otherwise it is `disabled` (not enabled) or `stopped` (stopped
+//! through the API, or a URL this daemon cannot record, with a reason saying so). Passwords
+//! never leave the box: `has_password` says whether one is set, and a password inside a URL
+//! is shown as `***`, which a `PUT` turns back into the stored one.
 
 use crate::api::json::{ApiJson, ApiPath, StatusBody};
 use crate::api::openapi::{ERR_400, ERR_401, ERR_404, ERR_409, ERR_429};

@@ -1,7 +1,8 @@
 //! The Xiaomi endpoints: sign in (`/api/xiaomi/auth`, with the captcha and verification
-//! detours of decisions.md through `/captcha` and `/verify`), sign-in status and sign-out,
-//! the account's devices, and the sync that turns camera models into cameras (names and
-//! models updated, vanished devices reported, their cameras kept).
+//! detours of the API decisions, design/spec-decisions.md, through `/captcha` and
+//! `/verify`), sign-in status and sign-out, the account's devices, and the sync that turns
+//! camera models into cameras (names and models updated, vanished devices reported, their
+//! cameras kept).
 
 use crate::api::openapi::{ERR_400, ERR_429};
 use crate::config::{Protocol, XIAOMI_REGIONS};

@@ -1,6 +1,7 @@
 //! HTTP Basic authentication for the protected API: verification with a short-lived cache of
-//! successes, per-address rate limiting of failures, the 401/429 answers decisions.md asks for,
-//! and the media-session cookie accepted instead of Basic for reads (session.rs).
+//! successes, per-address rate limiting of failures, the 401/429 answers the API decisions ask
+//! for (design/spec-decisions.md), and the media-session cookie accepted instead of Basic for
+//! reads (session.rs).
 
 mod hash;
 mod limiter;

@@ -1,7 +1,11 @@
-//! The camera pipelines: for every running camera an ingest task (connection → GOP
-//! assembler → the disk writer's queue, and → hub). Keeps them in step with the config
-//! (enabled cameras run, changed ones restart, removed or disabled ones stop) and with
-//! start/stop requests.
+//! The camera pipelines: one per camera that is enabled, `recordable` and not stopped through
+//! the API. A pipeline is a single ingest task (`supervise`): the camera's session hands each
+//! media event inline to the GOP assembler (`storage::gop`), which queues finished GOPs on the
+//! camera's share of the disk writer's queue, and then publishes it to the camera's hub (live
+//! view, snapshots). There is no recorder task: the camera's recorder runs on the disk
+//! writer's thread (`storage::writer`, `storage::recorder`). Keeps the pipelines in step with
+//! the config (enabled cameras run, changed ones restart, removed or disabled ones stop) and
+//! with start/stop requests, and restarts wedged ones (`WEDGED_AFTER`, `watch_wedged`).
 
 use super::{Status, StatusKind, StatusSnapshot, supervise};
 use crate::config::{CameraConfig, Config, Protocol};
@@ -154,7 +158,8 @@ impl Pipelines {
             .map(|p| (p.hub.clone(), p.status.clone()))
     }
 
-    /// Stops every pipeline and waits (bounded) for recorders to write what they hold.
+    /// Stops every pipeline, waits (bounded) for the ingest tasks to queue what their GOP
+    /// assemblers hold, then (bounded) for the disk writer to write everything queued.
     pub async fn shutdown(&self) {
         let all: Vec<Pipeline> = self
             .running
@@ -235,7 +240,8 @@ fn stop_pipeline(p: Pipeline) {
     let _ = p.stop.send(true);
     p.status.set(StatusKind::Stopped, "");
     tracing::info!(camera = %p.cfg.id, "pipeline stopping");
-    // The task ends by itself: it sees the stop, and its recorder writes what it holds.
+    // The task ends by itself: it sees the stop, its GOP assembler queues what it holds and
+    // ends the recorder's run (`Job::Finish`), and the disk writer writes it.
 }
 
 #[cfg(test)]
