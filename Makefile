@@ -6,7 +6,7 @@ CARGO ?= cargo
 CROSS_TARGETS := aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf
 BIN_DEBUG := $(CARGO_TARGET_DIR)/debug/mibee-nvr
 
-.PHONY: all setup run build test unit-test lint fmt schemathesis cross cross-smoke \
+.PHONY: all setup setup-build run build test unit-test lint fmt schemathesis cross cross-smoke \
         cross-smoke-aarch64 bench fuzz ui ui-test clean help debs app-image image-qemu ota-fixtures \
         hw-test-qemu image-rpi4 hw-test-raspi3b br-cargo-fetch image-armv7 hw-test-armv7 \
         app-image-armv7 image-rpi3
@@ -16,14 +16,21 @@ all: build
 help: ## This list
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-setup: ## Install what a fresh Debian 12 machine lacks (apt, rustup targets, test tools)
+setup: setup-build ## Install what a fresh Debian 12 machine lacks (apt, Node.js, rustup targets, test tools), then check it
 	./scripts/setup-dev.sh
+	./scripts/check-setup-packages.sh
+
+# What building needs (C/C++ toolchain, libclang, Node.js, rustfmt/clippy): a few dpkg-query
+# calls when all of it is there, so every build runs it first and `make run` works on a fresh
+# machine.
+setup-build: ## Install only what `make build` / `make run` need (quick when present)
+	./scripts/setup-dev.sh --build-only
 
 UI_DIR := app/ui
 # The web UI (app/ui, Preact + Vite) built into app/ui/dist, which the daemon embeds (release)
 # or reads (debug). Rebuilt when a source file is newer than the build.
 UI_SOURCES := $(shell find $(UI_DIR)/src $(UI_DIR)/index.html $(UI_DIR)/vite.config.ts $(UI_DIR)/package-lock.json -type f 2>/dev/null)
-$(UI_DIR)/dist/index.html: $(UI_SOURCES)
+$(UI_DIR)/dist/index.html: $(UI_SOURCES) | setup-build
 	cd $(UI_DIR) && (cmp -s package-lock.json node_modules/.installed-lock.json || \
 	  (npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.installed-lock.json)) \
 	  && npm run build
@@ -32,13 +39,13 @@ ui: $(UI_DIR)/dist/index.html ## Build the web UI (npm) into app/ui/dist
 ui-test: ui ## The web UI's unit tests (Vitest)
 	cd $(UI_DIR) && npm test
 
-run: ui ## Run the daemon: config ./data/mibee-nvr.toml (created with defaults), :9090
+run: setup-build ui ## Run the daemon: config ./data/mibee-nvr.toml (created with defaults), :9090
 	$(CARGO) run --release -p mibee-nvr -- --config ./data/mibee-nvr.toml serve
 
-build: ui ## Debug build for the host
+build: setup-build ui ## Debug build for the host
 	$(CARGO) build -p mibee-nvr
 
-lint: ## rustfmt check and clippy with warnings as errors
+lint: setup-build ## rustfmt check and clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
@@ -90,7 +97,11 @@ clean:
 IMG_TARGET := aarch64-unknown-linux-gnu
 APPBIN     := $(CARGO_TARGET_DIR)/$(IMG_TARGET)/release/mibee-nvr
 DEBS       ?= out/debs
-KVER       ?= 6.1.0-50-arm64
+# The kernel ABI is resolved when the packages are downloaded (the one Debian's
+# linux-image-arm64 / linux-image-armmp metapackage depends on now: a pinned ABI such as
+# 6.1.0-50 leaves the archive at the next point release) and recorded in out/kver-* and in
+# the image (/etc/nvr/kernel-version). `make KVER=… KVER7=…` overrides it.
+KVER       ?= $(shell cat out/kver-arm64 2>/dev/null)
 KROOT      ?= out/kroot-arm64
 BB_ARM64   ?= out/bb-arm64/bin/busybox
 HOSTBB     ?= $(CURDIR)/out/bb-amd64/bin/busybox
@@ -110,25 +121,27 @@ APT_NF = -o Dir::Etc::SourceList=$(CURDIR)/out/non-free-firmware.list \
 debs: out/.debs out/.debs-armhf ## Kernel, busybox, U-Boot, RPi firmware from Debian (apt only)
 out/.debs:
 	mkdir -p $(DEBS) out/apt-lists/partial out/apt-cache/archives/partial
-	cd $(DEBS) && apt-get download linux-image-$(KVER):arm64 busybox-static:arm64 busybox-static:amd64 u-boot-qemu
+	$(if $(filter command line environment,$(origin KVER)),echo $(KVER),./scripts/kernel-abi.sh arm64 arm64) > out/kver-arm64
+	cd $(DEBS) && apt-get download linux-image-$$(cat $(CURDIR)/out/kver-arm64):arm64 busybox-static:arm64 busybox-static:amd64 u-boot-qemu
 	image/apt/mk-nonfree-list.sh out/non-free-firmware.list
 	apt-get $(APT_NF) update >/dev/null && cd $(DEBS) && apt-get $(APT_NF) download raspi-firmware
 	rm -rf $(KROOT) out/bb-arm64 out/bb-amd64 out/u-boot-qemu out/raspi-firmware
-	dpkg-deb -x $(DEBS)/linux-image-$(KVER)_*_arm64.deb $(KROOT)
+	dpkg-deb -x $(DEBS)/linux-image-$$(cat out/kver-arm64)_*_arm64.deb $(KROOT)
 	dpkg-deb -x $(DEBS)/busybox-static_*_arm64.deb out/bb-arm64
 	dpkg-deb -x $(DEBS)/busybox-static_*_amd64.deb out/bb-amd64
 	dpkg-deb -x $(DEBS)/u-boot-qemu_*_all.deb out/u-boot-qemu
 	dpkg-deb -x $(DEBS)/raspi-firmware_*_all.deb out/raspi-firmware
 	touch $@
 
-KVER7    ?= 6.1.0-50-armmp
+KVER7    ?= $(shell cat out/kver-armhf 2>/dev/null)
 KROOT7   ?= out/kroot-armhf
 BB_ARMHF ?= out/bb-armhf/bin/busybox
 out/.debs-armhf:
 	mkdir -p $(DEBS)
-	cd $(DEBS) && apt-get download linux-image-$(KVER7):armhf busybox-static:armhf u-boot-rpi:armhf
+	$(if $(filter command line environment,$(origin KVER7)),echo $(KVER7),./scripts/kernel-abi.sh armhf armmp) > out/kver-armhf
+	cd $(DEBS) && apt-get download linux-image-$$(cat $(CURDIR)/out/kver-armhf):armhf busybox-static:armhf u-boot-rpi:armhf
 	rm -rf $(KROOT7) out/bb-armhf out/u-boot-rpi-armhf
-	dpkg-deb -x $(DEBS)/linux-image-$(KVER7)_*_armhf.deb $(KROOT7)
+	dpkg-deb -x $(DEBS)/linux-image-$$(cat out/kver-armhf)_*_armhf.deb $(KROOT7)
 	dpkg-deb -x $(DEBS)/busybox-static_*_armhf.deb out/bb-armhf
 	dpkg-deb -x $(DEBS)/u-boot-rpi_*_armhf.deb out/u-boot-rpi-armhf
 	touch $@
@@ -141,7 +154,7 @@ Q7 := out/qemu-armv7
 image-armv7: debs app-image-armv7 $(UPDATE_PUB) ## armv7 disk image (Pi 3 class) for QEMU virt: out/qemu-armv7/
 	rm -rf $(Q7)/stage && mkdir -p $(Q7)/stage/boot $(Q7)/stage/bootfs
 	image/mk-initramfs.sh $(KROOT7) $(KVER7) $(BB_ARMHF) board/qemu-armv7-virt/initramfs-modules board/qemu-armv7-virt/overlay/etc/nvr/slots.conf $(Q7)/stage/bootfs/initrd.img
-	BOARD=qemu-armv7-virt FW_VERSION=$(FW_VERSION) image/mk-rootfs.sh $(BB_ARMHF) $(APPBIN7) $(Q7)/stage/rootfs.squashfs overlay/common board/qemu-armv7-virt/overlay
+	BOARD=qemu-armv7-virt FW_VERSION=$(FW_VERSION) KERNEL_VERSION=$(KVER7) image/mk-rootfs.sh $(BB_ARMHF) $(APPBIN7) $(Q7)/stage/rootfs.squashfs overlay/common board/qemu-armv7-virt/overlay
 	cp $(KROOT7)/boot/vmlinuz-$(KVER7) $(Q7)/stage/bootfs/zImage
 	cp board/qemu-aarch64-virt/bootstate.txt $(Q7)/stage/boot/
 	image/mk-disk.sh board/qemu-aarch64-virt $(Q7)/stage $(Q7)
@@ -157,7 +170,7 @@ image-rpi3: debs app-image-armv7 $(UPDATE_PUB) ## Raspberry Pi 3 SD image (armv7
 	mkimage -A arm -T script -C none -d board/raspberrypi3/boot.cmd $(RPI3)/stage/boot/boot.scr >/dev/null
 	cp $(KROOT7)/boot/vmlinuz-$(KVER7) $(RPI3)/stage/bootfs/zImage
 	image/mk-initramfs.sh $(KROOT7) $(KVER7) $(BB_ARMHF) board/raspberrypi-common/initramfs-modules board/raspberrypi-common/overlay/etc/nvr/slots.conf $(RPI3)/stage/bootfs/initrd.img
-	BOARD=raspberrypi3 FW_VERSION=$(FW_VERSION) image/mk-rootfs.sh $(BB_ARMHF) $(APPBIN7) $(RPI3)/stage/rootfs.squashfs overlay/common board/raspberrypi-common/overlay
+	BOARD=raspberrypi3 FW_VERSION=$(FW_VERSION) KERNEL_VERSION=$(KVER7) image/mk-rootfs.sh $(BB_ARMHF) $(APPBIN7) $(RPI3)/stage/rootfs.squashfs overlay/common board/raspberrypi-common/overlay
 	image/mk-disk.sh board/raspberrypi3 $(RPI3)/stage $(RPI3)
 
 hw-test-armv7: image-armv7 ## The armv7 image boots under qemu-system-arm and answers the API
@@ -172,7 +185,7 @@ $(UPDATE_PUB): | build
 image-qemu: debs app-image $(UPDATE_PUB) ## Disk image for QEMU virt (aarch64): out/qemu/disk.img
 	rm -rf $(Q)/stage && mkdir -p $(Q)/stage/boot $(Q)/stage/bootfs
 	image/mk-initramfs.sh $(KROOT) $(KVER) $(BB_ARM64) board/qemu-aarch64-virt/initramfs-modules board/qemu-aarch64-virt/overlay/etc/nvr/slots.conf $(Q)/stage/bootfs/initrd.img
-	BOARD=qemu-aarch64-virt FW_VERSION=$(FW_VERSION) image/mk-rootfs.sh $(BB_ARM64) $(APPBIN) $(Q)/stage/rootfs.squashfs overlay/common board/qemu-aarch64-virt/overlay
+	BOARD=qemu-aarch64-virt FW_VERSION=$(FW_VERSION) KERNEL_VERSION=$(KVER) image/mk-rootfs.sh $(BB_ARM64) $(APPBIN) $(Q)/stage/rootfs.squashfs overlay/common board/qemu-aarch64-virt/overlay
 	cp $(KROOT)/boot/vmlinuz-$(KVER) $(Q)/stage/bootfs/Image
 	cp board/qemu-aarch64-virt/bootstate.txt $(Q)/stage/boot/
 	mkimage -A arm64 -T script -C none -d board/qemu-aarch64-virt/boot.cmd $(Q)/stage/boot/boot.scr >/dev/null
@@ -202,7 +215,7 @@ image-rpi4: debs app-image $(UPDATE_PUB) ## Raspberry Pi 4/5 SD image from Debia
 	cp $(KROOT)/usr/lib/linux-image-$(KVER)/broadcom/bcm2711-rpi-4-b.dtb $(RPI4)/stage/bootfs/
 	cp $(KROOT)/boot/vmlinuz-$(KVER) $(RPI4)/stage/bootfs/Image
 	image/mk-initramfs.sh $(KROOT) $(KVER) $(BB_ARM64) board/raspberrypi-common/initramfs-modules board/raspberrypi-common/overlay/etc/nvr/slots.conf $(RPI4)/stage/bootfs/initrd.img
-	BOARD=raspberrypi4-64 FW_VERSION=$(FW_VERSION) image/mk-rootfs.sh $(BB_ARM64) $(APPBIN) $(RPI4)/stage/rootfs.squashfs overlay/common board/raspberrypi-common/overlay
+	BOARD=raspberrypi4-64 FW_VERSION=$(FW_VERSION) KERNEL_VERSION=$(KVER) image/mk-rootfs.sh $(BB_ARM64) $(APPBIN) $(RPI4)/stage/rootfs.squashfs overlay/common board/raspberrypi-common/overlay
 	image/mk-disk.sh board/raspberrypi4-64 $(RPI4)/stage $(RPI4)
 
 hw-test-raspi3b: image-rpi4 ## The Pi SD layout on QEMU's raspi3b model (Pi DTB, SD card)
