@@ -91,7 +91,7 @@ fn info(path: &Path) -> Option<BackupInfo> {
         backup_id: id.to_string(),
         path: path.display().to_string(),
         size_bytes: meta.len(),
-        created_at: crate::api::recordings::rfc3339_ns(secs.saturating_mul(1_000_000_000)),
+        created_at: crate::media::rfc3339_ns(secs.saturating_mul(1_000_000_000)),
     })
 }
 
@@ -130,7 +130,7 @@ pub fn create(db: &Db, config_text: &str, data_dir: &Path) -> Result<BackupInfo,
         version: 1,
         schema_version: db.schema_version()?,
         app_version: env!("CARGO_PKG_VERSION").into(),
-        created_at: crate::api::recordings::rfc3339_ns(now.unix_timestamp_nanos() as i64),
+        created_at: crate::media::rfc3339_ns(now.unix_timestamp_nanos() as i64),
     };
     let tmp = staging.path().join("out.tar.gz");
     {

@@ -12,6 +12,7 @@
 //! - saves the clock every `SAVE_EVERY` and at a clean stop, never going backwards.
 
 use crate::storage::recorder::mono_ns;
+use crate::sync::LockExt;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -97,7 +98,7 @@ pub fn kernel_synchronised() -> bool {
 }
 
 fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.locked()
 }
 
 impl Clock {

@@ -45,6 +45,8 @@ pub enum ErrorCode {
     XiaomiCloudError,
     /// Beyond the spec: NTP keeps the clock; it cannot be set by hand.
     ClockSynchronised,
+    /// Beyond the spec: a download's `Range` starts past the end of the recording.
+    RangeNotSatisfiable,
     Internal,
 }
 
@@ -63,6 +65,7 @@ impl ErrorCode {
             HlsMaxStreams | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
             OnvifConnectionFailed | Internal => StatusCode::INTERNAL_SERVER_ERROR,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
             CameraUnreachable | XiaomiCloudError => StatusCode::BAD_GATEWAY,
@@ -153,7 +156,11 @@ impl IntoResponse for ApiError {
 
 impl From<crate::config::ValidationError> for ApiError {
     fn from(e: crate::config::ValidationError) -> Self {
-        ApiError::invalid(e)
+        if e.traversal {
+            ApiError::new(ErrorCode::PathTraversal, format!("path traversal: {e}"))
+        } else {
+            ApiError::invalid(e)
+        }
     }
 }
 

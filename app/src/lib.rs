@@ -24,6 +24,7 @@ pub mod onvif;
 pub mod server;
 pub mod state;
 pub mod storage;
+pub mod sync;
 pub mod sysinfo;
 pub mod transcode;
 pub mod update;

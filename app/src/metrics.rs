@@ -268,7 +268,7 @@ impl Metrics {
 /// Middleware counting every request by its matched route (not the raw path, which would
 /// let clients create unbounded label values).
 pub async fn count_requests(
-    State(app): State<crate::state::AppState>,
+    State(metrics): State<std::sync::Arc<Metrics>>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -279,7 +279,7 @@ pub async fn count_requests(
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let resp = next.run(req).await;
-    app.metrics
+    metrics
         .requests
         .get_or_create(&RequestLabels {
             method,

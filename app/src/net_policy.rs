@@ -24,6 +24,11 @@ pub fn current() -> NetPolicy {
     POLICY.get().copied().unwrap_or_default()
 }
 
+/// Whether the process's policy lets this daemon connect to `url`'s host.
+pub fn check_url(url: &str) -> Result<(), String> {
+    current().check_url(url)
+}
+
 impl NetPolicy {
     /// Whether a URL's host may be connected to (checked before any connection).
     pub fn check_url(&self, url: &str) -> Result<(), String> {

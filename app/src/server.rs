@@ -72,13 +72,13 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
             }
         }
     }));
-    crate::storage::lifecycle::spawn(state.clone());
+    crate::storage::lifecycle::spawn(state.lifecycle.clone());
     tokio::spawn(crate::clock::apply_ntp_servers(state.config.clone()));
     tokio::spawn(crate::ingest::manager::watch_wedged(
         state.pipelines.clone(),
         state.config.clone(),
     ));
-    crate::live::spawn_reaper(state.clone());
+    crate::live::spawn_reaper(state.live.clone(), state.config.clone());
     let addr = opts.listen.clone().unwrap_or_else(|| cfg.listen_addr());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -113,7 +113,7 @@ pub async fn serve(opts: ServeOptions) -> anyhow::Result<()> {
     if let Err(e) = clock.save() {
         tracing::warn!(error = %e, "could not save the clock");
     }
-    if let Err(e) = state.persist_lifetime_bytes_written() {
+    if let Err(e) = state.lifecycle.persist_lifetime_bytes_written() {
         tracing::warn!(error = %e, "could not store the lifetime write counter");
     }
     drop(index_task); // it idles until the process exits; everything is committed

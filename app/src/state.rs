@@ -14,8 +14,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-const LIFETIME_KEY: &str = "lifetime_bytes_written";
-
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
@@ -23,7 +21,7 @@ pub struct Inner {
     pub config: Arc<ConfigStore>,
     pub db: Arc<Db>,
     pub pipelines: Arc<crate::ingest::manager::Pipelines>,
-    pub live: crate::live::Live,
+    pub live: Arc<crate::live::Live>,
     pub snapshots: crate::live::snapshot::Snapshots,
     /// Connected ONVIF devices by camera.
     pub onvif: crate::onvif::Devices,
@@ -32,22 +30,23 @@ pub struct Inner {
     pub counters: Arc<crate::storage::file::WriteCounters>,
     /// Every deletion and the free-space floor (storage/retention.rs).
     pub reclaimer: Arc<crate::storage::retention::Reclaimer>,
-    pub lifecycle: crate::storage::lifecycle::LifecycleStatus,
-    /// Lifetime bytes written before this start (meta `lifetime_bytes_written`).
-    lifetime_base: u64,
+    /// The cleanup, merge and sampling tasks' context and status (storage/lifecycle.rs).
+    pub lifecycle: crate::storage::lifecycle::Lifecycle,
     /// One restore at a time.
     pub restore_lock: tokio::sync::Mutex<()>,
     /// The last or current firmware update.
-    pub update: std::sync::Mutex<crate::api::firmware::UpdateStatus>,
+    pub update: std::sync::Mutex<crate::update::UpdateStatus>,
     pub auth: AuthState,
     /// The Xiaomi cloud session and sign-ins in progress.
     pub xiaomi: crate::xiaomi::service::XiaomiState,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// The wall clock and whether it is trusted (clock.rs).
     pub clock: Arc<crate::clock::Clock>,
     pub started: Instant,
     /// The recordings root in effect since start (a changed `storage.root_dir` waits for a restart).
     pub storage_root: std::path::PathBuf,
+    /// `server.listen` as it was at start (a changed one waits for a restart).
+    listen_at_start: String,
     shutting_down: AtomicBool,
 }
 
@@ -66,6 +65,7 @@ impl AppState {
         index: crate::storage::index::IndexSender,
         clock: Arc<crate::clock::Clock>,
     ) -> Self {
+        let listen_at_start = config.get().server.listen.clone();
         let counters = Arc::new(crate::storage::file::WriteCounters::default());
         let reclaimer = Arc::new(crate::storage::retention::Reclaimer::new(
             db.clone(),
@@ -81,8 +81,11 @@ impl AppState {
             clock: clock.clone(),
         };
         Self(Arc::new(Inner {
-            lifecycle: Default::default(),
-            lifetime_base: db.meta_u64(LIFETIME_KEY).unwrap_or(0),
+            lifecycle: crate::storage::lifecycle::Lifecycle::new(
+                config.clone(),
+                db.clone(),
+                reclaimer.clone(),
+            ),
             config,
             db,
             pipelines: Arc::new(crate::ingest::manager::Pipelines::new(Arc::new(
@@ -99,12 +102,21 @@ impl AppState {
             update: Default::default(),
             auth: AuthState::default(),
             xiaomi: Default::default(),
-            metrics: Metrics::new(),
+            metrics: Arc::new(Metrics::new()),
             clock,
             started: Instant::now(),
+            listen_at_start,
             storage_root,
             shutting_down: AtomicBool::new(false),
         }))
+    }
+
+    /// Whether `cfg` differs from what this process runs with in a setting that applies only
+    /// at start (`server.listen`, `storage.root_dir`): a value set back to what is running
+    /// needs no restart, and a change still waiting for one keeps saying so.
+    pub fn restart_required(&self, cfg: &crate::config::Config) -> bool {
+        cfg.server.listen != self.listen_at_start
+            || cfg.storage_root(self.config.data_dir()) != self.storage_root
     }
 
     pub fn set_shutting_down(&self) {
@@ -143,18 +155,6 @@ impl AppState {
             ("process_total", total),
             ("index_and_other", total.saturating_sub(known)),
         ]
-    }
-
-    /// Bytes written over the daemon's lifetime (all boots).
-    pub fn lifetime_bytes_written(&self) -> u64 {
-        self.lifetime_base + crate::sysinfo::process_write_bytes()
-    }
-
-    /// Stores the lifetime figure (hourly and at shutdown); returns it.
-    pub fn persist_lifetime_bytes_written(&self) -> Result<u64, crate::db::DbError> {
-        let total = self.lifetime_bytes_written();
-        self.db.set_meta_u64(LIFETIME_KEY, total)?;
-        Ok(total)
     }
 
     /// Video bytes received from cameras (the denominator of write amplification).

@@ -14,6 +14,23 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+/// `GET /api/system/update`: the last or current update.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct UpdateStatus {
+    /// `idle`, `receiving`, `verifying`, `installing`, `installed` (reboot to activate),
+    /// or `failed`.
+    pub state: String,
+    pub bytes_received: u64,
+    /// From Content-Length; null when the client did not send it.
+    pub bytes_total: Option<u64>,
+    /// 0-100 over the whole update (upload, verification, installation).
+    pub progress_percent: u8,
+    /// The firmware version being installed (from the signed manifest).
+    pub version: Option<String>,
+    /// Why it failed, or what the installer said.
+    pub message: String,
+}
+
 pub const FORMAT: &str = "mibee-nvr-update";
 const MANIFEST: &str = "manifest.json";
 const SIGNATURE: &str = "manifest.sig";

@@ -311,6 +311,26 @@ async fn backup_then_restore_brings_the_state_back() {
         "INVALID_INPUT",
     )
     .await;
+    // A malformed chunked upload answers in our JSON too (axum's own rejection is text).
+    let raw = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(d.base.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        tcp.write_all(b"POST /api/backups HTTP/1.1\r\nHost: nvr\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        tcp.read_to_string(&mut out).await.unwrap();
+        out
+    };
+    assert!(raw.starts_with("HTTP/1.1 400"), "{raw}");
+    assert!(
+        raw.to_ascii_lowercase()
+            .contains("content-type: application/json")
+            && raw.contains("\"code\":\"INVALID_INPUT\""),
+        "{raw}"
+    );
     expect_error(d.post("/api/backups/backup_1/restore"), 404, "NOT_FOUND").await;
     expect_error(d.post("/api/backups/..%2Fx/restore"), 404, "NOT_FOUND").await;
     let (_, cams_now) = json(d.get("/api/cameras")).await;

@@ -210,11 +210,32 @@ async fn an_onvif_camera_records_and_is_controlled() {
     );
     assert_eq!(g["exposure"]["mode"], "manual");
     assert_eq!(g["exposure"]["exposure_time"].as_f64(), Some(200.0));
+    // The reference's units: kelvin becomes manual white balance with gains on the
+    // camera's 0-255 scale (neutral in the middle), warm light less red and more blue.
+    let wb = &o["white_balance"];
+    assert_eq!(wb["cr_gain"], json!({"min": 0.0, "max": 255.0}), "{o}");
+    assert_eq!(
+        wb["color_temperature"],
+        json!({"min": 2000.0, "max": 10000.0})
+    );
+    let (s, r) = json(d.put("/api/cameras/door/imaging/settings").json(&json!({
+        "brightness": 0.6, "white_balance": {"mode": "manual", "color_temperature": 4500}
+    })))
+    .await;
+    assert_eq!((s, &r["status"]), (200, &json!("ok")), "{r}");
+    let img = mock.state().await["imaging"].clone();
+    assert_eq!(img["WhiteBalanceMode"], "MANUAL", "{img}");
+    assert_eq!(img["Brightness"].as_f64(), Some(60.0), "{img}");
+    let (cr, cb) = (
+        img["CrGain"].as_f64().unwrap(),
+        img["CbGain"].as_f64().unwrap(),
+    );
+    assert!(cr < 127.5 && cb > 127.5 && cb <= 255.0, "{img}");
     let before = mock.state().await["imaging"].clone();
     for bad in [
         json!({"brightness": 101}),
         json!({"exposure": {"mode": "shutter"}}),
-        json!({"white_balance": {"color_temperature": 4500}}),
+        json!({"white_balance": {"mode": "manual", "color_temperature": 1500}}),
         json!({"hue": 1}),
     ] {
         expect_error(

@@ -479,13 +479,58 @@ async fn start_stop_and_test_connection() {
         .await
         .unwrap();
     assert_eq!(nm.status(), 304);
-    let bad = d
-        .get(&format!("/api/recordings/{id}/download"))
-        .header("range", format!("bytes={}-", full.len()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status(), 416);
+    // Past the end: 416 in our JSON with `Content-Range: bytes */len`; an unparsable
+    // Range is ignored (200, the whole body), as RFC 9110 says.
+    for range in [format!("bytes={}-", full.len()), "bytes=999999999-".into()] {
+        let bad = d
+            .get(&format!("/api/recordings/{id}/download"))
+            .header("range", range)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 416);
+        let h = bad.headers().clone();
+        assert_eq!(
+            h["content-range"],
+            format!("bytes */{}", full.len()).as_str()
+        );
+        assert_eq!(h["content-type"], "application/json");
+        let v: serde_json::Value = bad.json().await.unwrap();
+        assert_eq!(v["code"], "RANGE_NOT_SATISFIABLE", "{v}");
+    }
+    for range in ["bytes=abc", "bytes=9-1", "items=0-1"] {
+        let r = d
+            .get(&format!("/api/recordings/{id}/download"))
+            .header("range", range)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{range}");
+        assert_eq!(r.bytes().await.unwrap().len(), full.len(), "{range}");
+    }
+    // Only the canonical spelling of an id names a recording; a path that is not UTF-8 is
+    // a JSON 400; a time past 2262 is refused, never wrapped.
+    for path in ["", "/download", "/frames"] {
+        for alias in [format!("+{id}"), format!("0{id}")] {
+            let p = format!("/api/recordings/{alias}{path}");
+            expect_error(d.get(&p), 404, "RECORDING_NOT_FOUND").await;
+        }
+        let p = format!("/api/recordings/%FF{path}");
+        expect_error(d.get(&p), 400, "INVALID_INPUT").await;
+    }
+    expect_error(
+        d.delete(&format!("/api/recordings/+{id}")),
+        404,
+        "RECORDING_NOT_FOUND",
+    )
+    .await;
+    expect_error(d.delete("/api/recordings/%FF"), 400, "INVALID_INPUT").await;
+    expect_error(
+        d.get("/api/recordings?start=2300-01-01T00:00:00Z"),
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
 
     // Filters and pagination.
     let (_, all) = json(d.get("/api/recordings")).await;

@@ -50,6 +50,73 @@ async fn settings_get_put_and_persist() {
 }
 
 #[tokio::test]
+async fn restart_required_compares_with_what_runs() {
+    let d = Daemon::start().await;
+    let put = async |body: serde_json::Value| {
+        let (s, r) = json(d.put("/api/settings").json(&body)).await;
+        assert_eq!(s, 200, "{r}");
+        r["restart_required"].as_bool().unwrap()
+    };
+    let (_, v) = json(d.get("/api/settings")).await;
+    // Sent back as read: nothing changes, nothing to restart.
+    assert!(!put(json!({"storage": v["storage"], "server": v["server"]})).await);
+    assert!(put(json!({"server": {"listen": ":9191"}})).await);
+    assert!(
+        put(json!({"cleanup": {"retention_days": 20}})).await,
+        "the listen change still waits for a restart"
+    );
+    assert!(
+        !put(json!({"server": {"listen": ":9090"}})).await,
+        "set back"
+    );
+    assert!(put(json!({"storage": {"root_dir": "elsewhere"}})).await);
+    assert!(!put(json!({"storage": {"root_dir": "recordings"}})).await);
+}
+
+#[tokio::test]
+async fn root_dir_never_climbs_and_duplicate_keys_are_refused() {
+    let d = Daemon::start().await;
+    let before_file = d.config_text();
+    for root in ["../../../../etc", "recordings/../../x"] {
+        let body = json!({"storage": {"root_dir": root}});
+        expect_error(d.put("/api/settings").json(&body), 400, "PATH_TRAVERSAL").await;
+    }
+    for root in ["/etc", "/proc/self", "/"] {
+        let body = json!({"storage": {"root_dir": root}});
+        expect_error(d.put("/api/settings").json(&body), 400, "INVALID_INPUT").await;
+    }
+    // `{"name":"x","name":"y"}` would silently keep "y": refused, at any depth.
+    for body in [
+        r#"{"cleanup": {"retention_days": 10, "retention_days": 20}}"#,
+        r#"{"cleanup": {"retention_days": 10}, "cleanup": {"retention_days": 20}}"#,
+    ] {
+        let v = expect_error(
+            d.put("/api/settings")
+                .header("content-type", "application/json")
+                .body(body),
+            400,
+            "INVALID_INPUT",
+        )
+        .await;
+        assert!(
+            v["error"].as_str().unwrap().contains("duplicate key"),
+            "{v}"
+        );
+    }
+    let dup_camera = r#"{"id":"a","name":"x","name":"y","protocol":"rtsp","encoding":"h264","url":"rtsp://127.0.0.1/a"}"#;
+    expect_error(
+        d.post("/api/cameras")
+            .header("content-type", "application/json")
+            .body(dup_camera),
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
+    expect_error(d.get("/api/cameras/a"), 404, "CAMERA_NOT_FOUND").await;
+    assert_eq!(d.config_text(), before_file);
+}
+
+#[tokio::test]
 async fn rejected_settings_change_nothing() {
     let d = Daemon::start().await;
     let before_file = d.config_text();

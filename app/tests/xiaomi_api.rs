@@ -243,13 +243,18 @@ async fn captcha_and_two_factor_sign_ins() {
         "INVALID_INPUT",
     )
     .await;
-    expect_error(
+    // Another account, no sign-in waiting: a captcha of its own (the reference's flow).
+    let (s, v) = json(
         d.post("/api/xiaomi/captcha")
             .json(&json!({"username": "other@example.com"})),
-        400,
-        "INVALID_INPUT",
     )
     .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (202, Some("captcha_required")),
+        "{v}"
+    );
+    assert_ne!(v["captcha_id"].as_str().unwrap(), id);
     // A wrong code brings a new captcha with a message; the right one signs in.
     let (s, v) = json(
         d.post("/api/xiaomi/verify")
@@ -270,6 +275,38 @@ async fn captcha_and_two_factor_sign_ins() {
         "{v}"
     );
     assert_eq!(json(d.get("/api/xiaomi/devices")).await.0, 200);
+
+    // The reference's own flow: signed out, a captcha for the username first, then the
+    // answer with the password in /verify (without the password: 400, the captcha stays).
+    assert_eq!(json(d.delete("/api/xiaomi/auth")).await.0, 200);
+    let (s, v) = json(
+        d.post("/api/xiaomi/captcha")
+            .json(&json!({"username": "u@example.com"})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (202, Some("captcha_required")),
+        "{v}"
+    );
+    assert!(
+        v["captcha_image"].as_str().is_some_and(|i| !i.is_empty()),
+        "{v}"
+    );
+    let id = v["captcha_id"].as_str().unwrap().to_string();
+    expect_error(
+        d.post("/api/xiaomi/verify")
+            .json(&json!({"captcha_id": id, "captcha_code": "ABCD"})),
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
+    let (s, v) = json(d.post("/api/xiaomi/verify").json(&json!({"captcha_id": id, "captcha_code": "ABCD", "username": "u@example.com", "password": "secret"}))).await;
+    assert_eq!(
+        (s, v["user_id"].as_str()),
+        (200, Some(cloud.user_id.as_str())),
+        "the reference's captcha-first sign-in: {v}"
+    );
 
     // Identity verification by e-mail, then by phone.
     for factor in ["email", "phone"] {

@@ -6,9 +6,10 @@
 
 use crate::api::json::{ApiJson, ApiPath, StatusBody};
 use crate::api::openapi::{ERR_400, ERR_401, ERR_429};
-use crate::api::recordings::{FilePaths, RecordingList, rfc3339_ns, view};
+use crate::api::recordings::{FilePaths, RecordingList, view};
 use crate::db::RecordingFilter;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::media::rfc3339_ns;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -252,8 +253,8 @@ pub async fn put_retention(
         })
         .await?;
         // The config did not change, so the cleanup task does not wake: apply it now.
-        let a = app.clone();
-        tokio::spawn(async move { crate::storage::lifecycle::run_cleanup(&a).await });
+        let lifecycle = app.lifecycle.clone();
+        tokio::spawn(async move { crate::storage::lifecycle::run_cleanup(&lifecycle).await });
     }
     Ok(StatusBody::new("updated"))
 }

@@ -142,7 +142,12 @@ fn tokio_util_stream(file: tokio::fs::File) -> impl futures::Stream<Item = std::
         (status = 429, description = ERR_429, body = ErrorBody),
         (status = 507, description = "STORAGE_FULL", body = ErrorBody),
     ))]
-pub async fn upload(State(app): State<AppState>, body: Bytes) -> ApiResult<Json<BackupInfo>> {
+pub async fn upload(
+    State(app): State<AppState>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<Json<BackupInfo>> {
+    // A malformed (e.g. badly chunked) or too large body answers in our JSON, as every error.
+    let body = body.map_err(|rej| ApiError::invalid(format!("the upload: {}", rej.body_text())))?;
     let dir = app.config.data_dir().to_path_buf();
     blocking(move || crate::backup::import(&body, &dir))
         .await
@@ -191,8 +196,7 @@ pub async fn restore(
         return Err(e.into());
     }
     let new = staged.config.clone();
-    let restart_required =
-        new.storage.root_dir != old.storage.root_dir || new.server.listen != old.server.listen;
+    let restart_required = app.restart_required(&new);
     if let Err(e) = app.config.replace(new).await {
         app.pipelines.sync(&old);
         return Err(e);

@@ -45,7 +45,7 @@ pub async fn start(
             format!("camera is already running: {id}"),
         ));
     }
-    if !crate::ingest::manager::recordable(cam) {
+    if !cam.recordable() {
         return Err(ApiError::invalid(format!(
             "camera {id}: this protocol/encoding cannot be recorded yet"
         )));
@@ -155,9 +155,15 @@ pub async fn test_connection(
     probe.cameras.push(cam.clone());
     crate::config::validate(&probe)
         .map_err(|e| ApiError::invalid(e.to_string().replace("cameras[0].", "")))?;
-    let onvif_device = crate::ingest::onvif_source::is_onvif_device(&cam);
-    let http_mjpeg = cam.protocol == Protocol::Http;
-    if !onvif_device && !http_mjpeg && !cam.url.to_ascii_lowercase().starts_with("rtsp") {
+    use crate::config::Source;
+    let source = cam.source();
+    let testable = match source {
+        Source::Rtsp | Source::OnvifDevice => true,
+        Source::HttpMjpeg => cam.protocol == Protocol::Http,
+        Source::Unsupported => false,
+    };
+    let (onvif_device, http_mjpeg) = (source == Source::OnvifDevice, source == Source::HttpMjpeg);
+    if !testable {
         return Err(ApiError::invalid(
             "url: rtsp(s):// cameras, ONVIF devices and HTTP MJPEG cameras can be tested",
         ));

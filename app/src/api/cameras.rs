@@ -79,7 +79,7 @@ fn runtime(
         } else {
             CameraStatus::Disabled
         };
-        let reason = if cam.enabled && !crate::ingest::manager::recordable(cam) {
+        let reason = if cam.enabled && !cam.recordable() {
             "this NVR cannot stream this camera's URL yet (Xiaomi P2P is not supported): set an RTSP URL, e.g. from a bridge, to record it"
         } else {
             ""
@@ -95,11 +95,11 @@ fn runtime(
     };
     (
         st,
-        s.last_seen_ns.map(crate::api::recordings::rfc3339_ns),
+        s.last_seen_ns.map(crate::media::rfc3339_ns),
         s.reason,
         s.recording_since_ns
             .filter(|_| st == CameraStatus::Recording)
-            .map(crate::api::recordings::rfc3339_ns),
+            .map(crate::media::rfc3339_ns),
     )
 }
 

@@ -8,6 +8,8 @@ use crate::api::openapi::{ERR_401, ERR_429};
 use crate::duration::format_uptime;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::state::AppState;
+use crate::sync::LockExt;
+use crate::update::UpdateStatus;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
@@ -92,23 +94,6 @@ pub async fn reboot() -> ApiResult<Json<StatusBody>> {
     Ok(StatusBody::new("rebooting"))
 }
 
-/// `GET /api/system/update`: the last or current update.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct UpdateStatus {
-    /// `idle`, `receiving`, `verifying`, `installing`, `installed` (reboot to activate),
-    /// or `failed`.
-    pub state: String,
-    pub bytes_received: u64,
-    /// From Content-Length; null when the client did not send it.
-    pub bytes_total: Option<u64>,
-    /// 0-100 over the whole update (upload, verification, installation).
-    pub progress_percent: u8,
-    /// The firmware version being installed (from the signed manifest).
-    pub version: Option<String>,
-    /// Why it failed, or what the installer said.
-    pub message: String,
-}
-
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -121,7 +106,7 @@ pub struct UpdateQuery {
 pub const MAX_BUNDLE_BYTES: usize = 2 << 30;
 
 fn set_update(app: &AppState, f: impl FnOnce(&mut UpdateStatus)) {
-    f(&mut app.update.lock().expect("update status"));
+    f(&mut app.update.locked());
 }
 
 #[utoipa::path(get, path = "/api/system/update", operation_id = "getSystemUpdate", tag = "system", security(("basic" = [])),
@@ -131,7 +116,7 @@ fn set_update(app: &AppState, f: impl FnOnce(&mut UpdateStatus)) {
         (status = 429, description = ERR_429, body = ErrorBody),
     ))]
 pub async fn update_status(State(app): State<AppState>) -> Json<UpdateStatus> {
-    let mut s = app.update.lock().expect("update status").clone();
+    let mut s = app.update.locked().clone();
     if s.state.is_empty() {
         s.state = "idle".into();
     }
@@ -164,7 +149,7 @@ pub async fn update(
         ));
     }
     {
-        let mut s = app.update.lock().expect("update status");
+        let mut s = app.update.locked();
         if matches!(s.state.as_str(), "receiving" | "verifying" | "installing") {
             return Err(ApiError::new(
                 ErrorCode::Unavailable,
@@ -187,7 +172,7 @@ pub async fn update(
             if q.reboot == Some(true) {
                 let _ = reboot().await?;
             }
-            Ok(Json(app.update.lock().expect("update status").clone()))
+            Ok(Json(app.update.locked().clone()))
         }
         Err(e) => {
             set_update(&app, |s| {

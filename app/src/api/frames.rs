@@ -1,13 +1,14 @@
 //! MJPEG recordings frame by frame: `GET /api/recordings/:id/frames` lists them and
 //! `GET /api/recordings/:id/download?frame=N` returns one as `image/jpeg`.
 
+use crate::api::json::ApiPath;
 use crate::api::openapi::{ERR_401, ERR_429};
 use crate::db::RecordingRow;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::state::AppState;
 use crate::storage::frames::{self, FrameRef};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -37,7 +38,7 @@ async fn load(app: &AppState, id: &str) -> ApiResult<(RecordingRow, std::fs::Fil
             format!("recording not found: {id}"),
         )
     };
-    let n: u64 = id.parse().map_err(|_| not_found())?;
+    let n = crate::api::recordings::canonical_id(id).ok_or_else(not_found)?;
     let rec = app.db.recording(n)?.ok_or_else(not_found)?;
     if rec.format != "mjpeg" {
         return Err(ApiError::invalid(format!(
@@ -74,7 +75,7 @@ async fn load(app: &AppState, id: &str) -> ApiResult<(RecordingRow, std::fs::Fil
     ))]
 pub async fn list(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<FrameList>> {
     let (rec, _, list) = load(&app, &id).await?;
     Ok(Json(FrameList {

@@ -19,8 +19,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let mut value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(axum::Json(v)) => v,
+        let mut value = match axum::Json::<UniqueKeys>::from_request(req, state).await {
+            Ok(axum::Json(UniqueKeys(v))) => v,
             Err(rej) => return Err(ApiError::invalid(tidy(&rej.body_text()))),
         };
         if !value.is_object() {
@@ -30,6 +30,71 @@ where
         serde_json::from_value(value)
             .map(ApiJson)
             .map_err(ApiError::invalid)
+    }
+}
+
+/// A JSON value whose objects have no duplicate keys: `{"name":"x","name":"y"}` is refused
+/// (serde_json alone keeps the last, so a client's mistake would pass silently).
+struct UniqueKeys(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeysVisitor).map(UniqueKeys)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(v)) = a.next_element()? {
+            items.push(v);
+        }
+        Ok(items.into())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let mut map = serde_json::Map::new();
+        while let Some(key) = a.next_key::<String>()? {
+            if map.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            let UniqueKeys(v) = a.next_value()?;
+            map.insert(key, v);
+        }
+        Ok(map.into())
     }
 }
 
@@ -52,25 +117,6 @@ fn normalize_integers(v: &mut serde_json::Value) {
         Value::Array(items) => items.iter_mut().for_each(normalize_integers),
         Value::Object(map) => map.values_mut().for_each(normalize_integers),
         _ => {}
-    }
-}
-
-/// `deserialize_with` for nested sections of a request body: only a JSON object (or null,
-/// meaning absent) is accepted. Without it serde would also take an array as a struct.
-pub fn object_or_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    use serde::Deserialize;
-    match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Null => Ok(None),
-        v @ serde_json::Value::Object(_) => serde_json::from_value(v)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-        other => Err(serde::de::Error::custom(format!(
-            "expected an object, got {other}"
-        ))),
     }
 }
 
@@ -123,6 +169,21 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn duplicate_keys_are_refused_at_any_depth() {
+        let parse = |t: &str| serde_json::from_str::<UniqueKeys>(t).map(|u| u.0);
+        let e = parse(r#"{"name":"x","name":"y"}"#).unwrap_err();
+        assert!(e.to_string().contains("duplicate key `name`"), "{e}");
+        assert!(parse(r#"{"a":[{"b":1,"b":2}]}"#).is_err());
+        assert!(parse(r#"{"a":{"b":{"c":1,"c":1}}}"#).is_err());
+        let v = parse(r#"{"a":[1,-2,3.5,"s",null,true,{"b":{}}],"c":{"d":18446744073709551615}}"#)
+            .unwrap();
+        assert_eq!(
+            v,
+            json!({"a":[1,-2,3.5,"s",null,true,{"b":{}}],"c":{"d":18446744073709551615u64}})
+        );
+    }
+
+    #[test]
     fn whole_floats_become_integers() {
         let mut v = json!({"a": 3.0, "b": [1.5, -2.0], "c": {"d": 7}});
         normalize_integers(&mut v);
@@ -138,7 +199,7 @@ mod tests {
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Outer {
-        #[serde(default, deserialize_with = "object_or_null")]
+        #[serde(default, deserialize_with = "crate::config::object_or_null")]
         inner: Option<Inner>,
     }
 

@@ -324,7 +324,7 @@ pub async fn snapshot(
         .camera(&id)
         .ok_or_else(|| ApiError::camera_not_found(&id))?
         .clone();
-    if cam.snapshot_url.is_empty() && crate::ingest::onvif_source::is_onvif_device(&cam) {
+    if cam.snapshot_url.is_empty() && cam.source() == crate::config::Source::OnvifDevice {
         // The device's GetSnapshotUri; without one, a key frame of the stream.
         match onvif_snapshot_uri(&app, &cam).await {
             Ok(uri) => cam.snapshot_url = uri,

@@ -178,7 +178,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(ui::serve)
         .layer(from_fn(json_method_not_allowed))
         .layer(from_fn_with_state(
-            state.clone(),
+            state.metrics.clone(),
             crate::metrics::count_requests,
         ))
         .with_state(state)

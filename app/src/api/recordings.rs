@@ -2,14 +2,16 @@
 //! released by punching a hole), batch delete, and download as a standalone seekable MP4
 //! with Range, ETag and Content-Disposition.
 
+use crate::api::json::ApiPath;
 use crate::api::json::{ApiJson, StatusBody};
 use crate::api::openapi::{ERR_400, ERR_401, ERR_429};
 use crate::db::{RecordingFilter, RecordingRow};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::media::rfc3339_ns;
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -68,17 +70,16 @@ pub struct ListQuery {
     pub offset: Option<u64>,
 }
 
-pub fn rfc3339_ns(ns: i64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(ns as i128)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
-
+/// An RFC 3339 time as Unix ns; a time outside what i64 ns hold (before 1677 or after
+/// 2262) is refused, never wrapped.
 fn parse_time(field: &str, s: &str) -> ApiResult<i64> {
-    OffsetDateTime::parse(s, &Rfc3339)
-        .map(|t| t.unix_timestamp_nanos() as i64)
-        .map_err(|e| ApiError::invalid(format!("{field}: not an RFC 3339 time ({e})")))
+    let t = OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|e| ApiError::invalid(format!("{field}: not an RFC 3339 time ({e})")))?;
+    i64::try_from(t.unix_timestamp_nanos()).map_err(|_| {
+        ApiError::invalid(format!(
+            "{field}: {s} is out of range (1677-09-21 to 2262-04-11)"
+        ))
+    })
 }
 
 /// Media file paths by file id: consecutive recordings share a file, so a page of 50
@@ -120,8 +121,14 @@ fn not_found(id: &str) -> ApiError {
     )
 }
 
-fn parse_id(id: &str) -> ApiResult<u64> {
-    id.parse::<u64>().map_err(|_| not_found(id))
+/// A recording id as the API writes it (decimal digits, no sign, no leading zero): any
+/// other spelling names no recording.
+pub(crate) fn canonical_id(id: &str) -> Option<u64> {
+    id.parse::<u64>().ok().filter(|n| n.to_string() == id)
+}
+
+pub(crate) fn parse_id(id: &str) -> ApiResult<u64> {
+    canonical_id(id).ok_or_else(|| not_found(id))
 }
 
 #[utoipa::path(get, path = "/api/recordings", operation_id = "listRecordings", tag = "recordings",
@@ -184,7 +191,7 @@ pub async fn list(
     ))]
 pub async fn get_one(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<RecordingView>> {
     let n = parse_id(&id)?;
     let r = app.db.recording(n)?.ok_or_else(|| not_found(&id))?;
@@ -212,7 +219,7 @@ pub(crate) async fn delete_ids(app: &AppState, ids: Vec<u64>) -> ApiResult<Vec<u
     ))]
 pub async fn delete(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<StatusBody>> {
     let n = parse_id(&id)?;
     if delete_ids(&app, vec![n]).await?.is_empty() {
@@ -254,7 +261,7 @@ pub async fn batch_delete(
     let ids: Vec<u64> = body
         .recording_ids
         .iter()
-        .filter_map(|s| s.parse().ok())
+        .filter_map(|s| canonical_id(s))
         .collect();
     let deleted = delete_ids(&app, ids).await?.len() as u64;
     Ok(Json(BatchDeleted {
@@ -263,36 +270,56 @@ pub async fn batch_delete(
     }))
 }
 
-/// Parses a single `bytes=a-b` range; None = whole body; Err = unsatisfiable.
-fn parse_range(h: &HeaderMap, len: u64) -> Result<Option<(u64, u64)>, ()> {
-    let Some(v) = h.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
-        return Ok(None);
-    };
-    let Some(spec) = v.strip_prefix("bytes=") else {
-        return Ok(None);
+/// What a `Range` header asks of a body of `len` bytes (RFC 9110 §14).
+#[derive(Debug, PartialEq, Eq)]
+enum RangeAsk {
+    /// No range, or one this server ignores (unparsable, not bytes, several ranges): the
+    /// whole body, 200.
+    Whole,
+    /// Bytes `start..end` (end exclusive), 206.
+    Part(u64, u64),
+    /// A valid range that no byte of the body satisfies, 416.
+    Unsatisfiable,
+}
+
+fn parse_range(h: &HeaderMap, len: u64) -> RangeAsk {
+    let Some(spec) = h
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("bytes="))
+    else {
+        return RangeAsk::Whole;
     };
     if spec.contains(',') {
-        return Ok(None); // several ranges: answer with the whole body
+        return RangeAsk::Whole; // several ranges: answer with the whole body
     }
-    let (a, b) = spec.split_once('-').ok_or(())?;
-    let (start, end) = match (a.trim(), b.trim()) {
-        ("", suffix) => {
-            let n: u64 = suffix.parse().map_err(|_| ())?;
-            if n == 0 {
-                return Err(());
-            }
-            (len.saturating_sub(n), len)
-        }
-        (a, "") => (a.parse().map_err(|_| ())?, len),
-        (a, b) => (
-            a.parse().map_err(|_| ())?,
-            b.parse::<u64>().map_err(|_| ())?.saturating_add(1).min(len),
-        ),
+    let digits = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().unwrap_or(u64::MAX))
     };
-    if start >= len || start >= end {
-        return Err(());
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return RangeAsk::Whole;
+    };
+    let (start, end) = match (a, b) {
+        ("", suffix) => match digits(suffix) {
+            None => return RangeAsk::Whole,
+            Some(0) => return RangeAsk::Unsatisfiable,
+            Some(n) => (len.saturating_sub(n), len),
+        },
+        (a, "") => match digits(a) {
+            None => return RangeAsk::Whole,
+            Some(a) => (a, len),
+        },
+        (a, b) => match (digits(a), digits(b)) {
+            // last < first is invalid syntax (ignored), not unsatisfiable.
+            (Some(a), Some(b)) if b >= a => (a, b.saturating_add(1).min(len)),
+            _ => return RangeAsk::Whole,
+        },
+    };
+    if start >= len {
+        return RangeAsk::Unsatisfiable;
     }
-    Ok(Some((start, end)))
+    RangeAsk::Part(start, end)
 }
 
 /// `download` query: `frame` picks one frame of an MJPEG recording.
@@ -312,12 +339,12 @@ pub struct DownloadQuery {
         (status = 400, description = "frame on a recording that is not MJPEG, or a bad query", body = ErrorBody),
         (status = 401, description = ERR_401, body = ErrorBody),
         (status = 404, description = ERR_404_REC, body = ErrorBody),
-        (status = 416, description = "Range not satisfiable"),
+        (status = 416, description = "RANGE_NOT_SATISFIABLE (with `Content-Range: bytes */length`)", body = ErrorBody),
         (status = 429, description = ERR_429, body = ErrorBody),
     ))]
 pub async fn download(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     query: Result<Query<DownloadQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -373,8 +400,8 @@ pub async fn download(
     }
     let len = plan.len;
     let (status, start, end) = match parse_range(&headers, len) {
-        Ok(None) => (StatusCode::OK, 0, len),
-        Ok(Some((s, e))) => {
+        RangeAsk::Whole => (StatusCode::OK, 0, len),
+        RangeAsk::Part(s, e) => {
             resp_headers.insert(
                 header::CONTENT_RANGE,
                 HeaderValue::from_str(&format!("bytes {s}-{}/{len}", e - 1))
@@ -382,12 +409,15 @@ pub async fn download(
             );
             (StatusCode::PARTIAL_CONTENT, s, e)
         }
-        Err(()) => {
-            resp_headers.insert(
+        RangeAsk::Unsatisfiable => {
+            return Err(ApiError::new(
+                ErrorCode::RangeNotSatisfiable,
+                format!("range not satisfiable: the recording has {len} bytes"),
+            )
+            .with_header(
                 header::CONTENT_RANGE,
                 HeaderValue::from_str(&format!("bytes */{len}")).map_err(ApiError::internal)?,
-            );
-            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, resp_headers).into_response());
+            ));
         }
     };
     resp_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
@@ -429,4 +459,79 @@ pub async fn download(
         }
     });
     Ok((status, resp_headers, Body::from_stream(stream)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(range: &str, len: u64) -> RangeAsk {
+        let mut h = HeaderMap::new();
+        h.insert(header::RANGE, HeaderValue::from_str(range).unwrap());
+        parse_range(&h, len)
+    }
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(ask("bytes=0-9", 100), RangeAsk::Part(0, 10));
+        assert_eq!(ask("bytes=90-", 100), RangeAsk::Part(90, 100));
+        assert_eq!(ask("bytes=-10", 100), RangeAsk::Part(90, 100));
+        assert_eq!(ask("bytes=-1000", 100), RangeAsk::Part(0, 100));
+        assert_eq!(ask("bytes=50-1000", 100), RangeAsk::Part(50, 100));
+        // Valid but past the end: 416.
+        assert_eq!(ask("bytes=999999999-", 100), RangeAsk::Unsatisfiable);
+        assert_eq!(ask("bytes=100-200", 100), RangeAsk::Unsatisfiable);
+        assert_eq!(ask("bytes=-0", 100), RangeAsk::Unsatisfiable);
+        // Unparsable, other units, several ranges: ignored (the whole body).
+        for bad in [
+            "bytes=abc",
+            "bytes=5-3",
+            "bytes=+1-2",
+            "bytes=1-2-3",
+            "bytes=",
+            "bytes=-",
+            "items=0-1",
+            "bytes=0-1,4-5",
+            "bytes= x-",
+        ] {
+            assert_eq!(ask(bad, 100), RangeAsk::Whole, "{bad}");
+        }
+        assert_eq!(parse_range(&HeaderMap::new(), 100), RangeAsk::Whole);
+    }
+
+    #[test]
+    fn only_canonical_ids_name_a_recording() {
+        assert_eq!(canonical_id("1796"), Some(1796));
+        assert_eq!(canonical_id("0"), Some(0));
+        for bad in [
+            "+1796",
+            "01796",
+            " 1796",
+            "1796 ",
+            "-1",
+            "",
+            "1e3",
+            "18446744073709551616",
+        ] {
+            assert_eq!(canonical_id(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_outside_i64_nanoseconds_are_refused_not_wrapped() {
+        assert_eq!(
+            parse_time("start", "1970-01-01T00:00:01Z").unwrap(),
+            1_000_000_000
+        );
+        assert!(parse_time("start", "2262-04-11T00:00:00Z").is_ok());
+        for t in [
+            "2300-01-01T00:00:00Z",
+            "1600-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            let e = parse_time("start", t).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidInput, "{t}");
+            assert!(e.message.contains("out of range"), "{}", e.message);
+        }
+    }
 }

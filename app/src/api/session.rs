@@ -33,7 +33,7 @@ pub async fn open(State(app): State<AppState>) -> Response {
     let token = app.auth.sessions.open(fp, Instant::now());
     let expires = time::OffsetDateTime::now_utc() + SESSION_TTL;
     let body = SessionView {
-        expires_at: crate::api::recordings::rfc3339_ns(expires.unix_timestamp_nanos() as i64),
+        expires_at: crate::media::rfc3339_ns(expires.unix_timestamp_nanos() as i64),
     };
     (
         [(header::SET_COOKIE, session::set_cookie(Some(&token)))],

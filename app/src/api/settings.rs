@@ -118,11 +118,11 @@ pub async fn put_settings(
     let restart_required = app
         .config
         .update(|cfg| {
-            let restart = patch.apply(cfg);
+            patch.apply(cfg);
             if let Some(h) = new_hash {
                 cfg.auth.password_hash = h;
             }
-            Ok(restart)
+            Ok(app.restart_required(cfg))
         })
         .await?;
     Ok(Json(SettingsUpdated {

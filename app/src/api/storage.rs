@@ -4,9 +4,10 @@
 //! `GET /api/merge/pending`.
 
 use crate::api::openapi::{ERR_401, ERR_429};
-use crate::api::recordings::rfc3339_ns;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::media::rfc3339_ns;
 use crate::state::AppState;
+use crate::sync::LockExt;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
@@ -94,7 +95,7 @@ fn stats_blocking(app: &AppState) -> ApiResult<Stats> {
         .collect();
     let received = app.media_received_bytes();
     let process_total = bytes_written.get("process_total").copied().unwrap_or(0);
-    let lifetime = app.lifetime_bytes_written();
+    let lifetime = app.lifecycle.lifetime_bytes_written();
     let endurance = u.total_bytes.saturating_mul(ASSUMED_PE_CYCLES).max(1);
     let samples = app.db.daily_samples()?;
     let recent: Vec<_> = samples.iter().rev().take(8).collect();
@@ -109,7 +110,7 @@ fn stats_blocking(app: &AppState) -> ApiResult<Stats> {
         _ => None,
     };
     let c = &app.reclaimer.counters;
-    let cleanup = app.lifecycle.cleanup.lock().expect("cleanup stats").clone();
+    let cleanup = app.lifecycle.status.cleanup.locked().clone();
     Ok(Stats {
         total_bytes: u.total_bytes,
         used_bytes: u.used_bytes(),
@@ -203,7 +204,7 @@ pub struct MergeStatus {
         (status = 429, description = ERR_429, body = ErrorBody),
     ))]
 pub async fn merge_status(State(app): State<AppState>) -> Json<MergeStatus> {
-    let st = app.lifecycle.merge.lock().expect("merge stats").clone();
+    let st = app.lifecycle.status.merge.locked().clone();
     Json(MergeStatus {
         enabled: app.config.get().merge.enabled,
         error_count: st.error_count,

@@ -37,7 +37,7 @@ pub struct SetTime {
 fn status(app: &AppState) -> TimeStatus {
     let c = app.clock.status();
     TimeStatus {
-        time: crate::api::recordings::rfc3339_ns(crate::media::now_wall_ns()),
+        time: crate::media::rfc3339_ns(crate::media::now_wall_ns()),
         trusted: c.trusted,
         source: c.source,
         reason: c.reason,

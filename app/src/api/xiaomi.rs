@@ -199,7 +199,7 @@ pub struct CaptchaBody {
 }
 
 #[utoipa::path(post, path = "/api/xiaomi/captcha", operation_id = "xiaomiCaptcha", tag = "xiaomi", security(("basic" = [])),
-    description = "A fresh captcha image for this account's sign-in that waits for one (after POST /api/xiaomi/auth answered captcha_required).",
+    description = "A fresh captcha image for this account's sign-in that waits for one (after POST /api/xiaomi/auth answered captcha_required); with no sign-in waiting, a captcha to answer with the password in POST /api/xiaomi/verify (the reference's flow).",
     request_body = CaptchaBody,
     responses(
         (status = 202, body = Challenge),
@@ -213,11 +213,14 @@ pub async fn captcha(
     crate::api::json::ApiJson(b): crate::api::json::ApiJson<CaptchaBody>,
 ) -> ApiResult<Response> {
     text_field("username", &b.username, 256)?;
-    let (id, pending) = app.xiaomi.captcha_of(b.username.trim()).ok_or_else(|| {
-        ApiError::invalid(
-            "no sign-in of this account waits for a captcha: POST /api/xiaomi/auth first",
-        )
-    })?;
+    let username = b.username.trim();
+    let Some((id, pending)) = app.xiaomi.captcha_of(username) else {
+        // No sign-in waits: the reference's flow, a captcha first and the password with
+        // its answer (POST /api/xiaomi/verify with username and password).
+        let cfg = app.config.get().xiaomi.clone();
+        let step = account::captcha_for(&http(&app), &cfg.account_url, username, &cfg.region).await;
+        return answer(&app, step.map_err(cloud_error)?, None).await;
+    };
     match account::new_captcha(&http(&app), &pending).await {
         Ok(step) => {
             app.xiaomi.take(&id); // the new captcha gets a new id
@@ -288,7 +291,13 @@ pub async fn verify(
                 "this sign-in waits for a verification code: give verification_id and code",
             ));
         }
-        let step = account::answer_captcha(&http, pending, code.trim())
+        if account::needs_password(&pending) && b.password.as_deref().is_none_or(|p| p.is_empty()) {
+            app.xiaomi.put_back(id, pending);
+            return Err(ApiError::invalid(
+                "this captcha came before the password: give username and password with it",
+            ));
+        }
+        let step = account::answer_captcha(&http, pending, code.trim(), b.password.as_deref())
             .await
             .map_err(cloud_error)?;
         let again = matches!(step, Step::Captcha { .. })

@@ -1,6 +1,7 @@
 //! Per-address failure counting for Basic auth: after `max_failures` failures inside
 //! `window`, the address gets 429 with Retry-After until the window has passed.
 
+use crate::sync::LockExt;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -28,7 +29,7 @@ impl FailureLimiter {
         window: Duration,
         now: Instant,
     ) -> Option<Duration> {
-        let map = self.entries.lock().expect("limiter lock");
+        let map = self.entries.locked();
         let e = map.get(&ip)?;
         let elapsed = now.saturating_duration_since(e.window_start);
         if e.failures >= max_failures && elapsed < window {
@@ -39,7 +40,7 @@ impl FailureLimiter {
     }
 
     pub fn record_failure(&self, ip: IpAddr, window: Duration, now: Instant) {
-        let mut map = self.entries.lock().expect("limiter lock");
+        let mut map = self.entries.locked();
         if map.len() >= MAX_TRACKED && !map.contains_key(&ip) {
             map.retain(|_, e| now.saturating_duration_since(e.window_start) < window);
             if map.len() >= MAX_TRACKED {
@@ -67,7 +68,7 @@ impl FailureLimiter {
     }
 
     pub fn record_success(&self, ip: IpAddr) {
-        self.entries.lock().expect("limiter lock").remove(&ip);
+        self.entries.locked().remove(&ip);
     }
 }
 

@@ -7,6 +7,7 @@ mod hash;
 mod limiter;
 pub mod session;
 
+use crate::sync::LockExt;
 pub use hash::{check_hash_format, hash_password, verify_password};
 pub use limiter::FailureLimiter;
 
@@ -37,14 +38,13 @@ pub struct AuthState {
 impl AuthState {
     fn cached(&self, key: &[u8; 32], now: Instant) -> bool {
         self.verified
-            .lock()
-            .expect("auth cache")
+            .locked()
             .get(key)
             .is_some_and(|exp| *exp > now)
     }
 
     fn remember(&self, key: [u8; 32], expiry: Instant, now: Instant) {
-        let mut map = self.verified.lock().expect("auth cache");
+        let mut map = self.verified.locked();
         map.retain(|_, exp| *exp > now);
         if map.len() >= CACHE_CAPACITY {
             map.clear();

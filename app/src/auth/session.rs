@@ -6,6 +6,7 @@
 //! a daemon restart (kept in memory only), and as soon as the username or password changes.
 
 use super::fingerprint as sha;
+use crate::sync::LockExt;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use base64::Engine;
 use std::collections::HashMap;
@@ -59,7 +60,7 @@ impl Sessions {
     pub fn open(&self, credential_fp: [u8; 32], now: Instant) -> String {
         let raw: [u8; 32] = rand::random();
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
-        let mut map = self.map.lock().expect("sessions");
+        let mut map = self.map.locked();
         map.retain(|_, s| s.expires > now);
         if map.len() >= MAX_SESSIONS
             && let Some(k) = map.iter().min_by_key(|(_, s)| s.expires).map(|(k, _)| *k)
@@ -81,7 +82,7 @@ impl Sessions {
         let Some(token) = token_of(headers) else {
             return false;
         };
-        let map = self.map.lock().expect("sessions");
+        let map = self.map.locked();
         map.get(&sha(&[token.as_bytes()]))
             .is_some_and(|s| s.expires > now && s.credential_fp == *credential_fp)
     }
@@ -89,10 +90,7 @@ impl Sessions {
     /// Ends the session the request's cookie names, if any.
     pub fn close(&self, headers: &HeaderMap) {
         if let Some(token) = token_of(headers) {
-            self.map
-                .lock()
-                .expect("sessions")
-                .remove(&sha(&[token.as_bytes()]));
+            self.map.locked().remove(&sha(&[token.as_bytes()]));
         }
     }
 }
@@ -147,7 +145,7 @@ mod tests {
         for i in 0..MAX_SESSIONS as u64 {
             s.open(fp, now + Duration::from_secs(i + 1));
         }
-        assert_eq!(s.map.lock().unwrap().len(), MAX_SESSIONS);
+        assert_eq!(s.map.locked().len(), MAX_SESSIONS);
         let h = with_cookie(&format!("{COOKIE_NAME}={first}"));
         assert!(
             !s.valid(&h, &fp, now),

@@ -108,7 +108,58 @@ fn one() -> u32 {
     1
 }
 
+/// How a stream address is reached: the one classification of a camera's source (ingest,
+/// live view, test connection and snapshots all ask it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `rtsp://` or `rtsps://`: RTSP (H.264, H.265 or MJPEG).
+    Rtsp,
+    /// `http(s)://` of a camera that is not an ONVIF device: MJPEG over HTTP (a multipart
+    /// stream or a polled JPEG).
+    HttpMjpeg,
+    /// `http(s)://` of an ONVIF camera: its device service, asked for the RTSP URI.
+    OnvifDevice,
+    /// Any other scheme.
+    Unsupported,
+}
+
+impl Source {
+    /// The source at `url`; `onvif` says whether an HTTP address is an ONVIF device service.
+    pub fn of(url: &str, onvif: bool) -> Self {
+        let u = url.trim_start().to_ascii_lowercase();
+        if u.starts_with("rtsp://") || u.starts_with("rtsps://") {
+            Source::Rtsp
+        } else if u.starts_with("http://") || u.starts_with("https://") {
+            if onvif {
+                Source::OnvifDevice
+            } else {
+                Source::HttpMjpeg
+            }
+        } else {
+            Source::Unsupported
+        }
+    }
+}
+
 impl CameraConfig {
+    /// Where the camera's main stream comes from.
+    pub fn source(&self) -> Source {
+        Source::of(&self.url, self.protocol == Protocol::Onvif)
+    }
+
+    /// Whether this daemon can record the camera: RTSP (H.264, H.265, MJPEG) for the RTSP,
+    /// Xiaomi and ONVIF protocols, an ONVIF device address, or HTTP MJPEG for `http`.
+    pub fn recordable(&self) -> bool {
+        matches!(
+            (self.protocol, self.source()),
+            (
+                Protocol::Rtsp | Protocol::Xiaomi | Protocol::Onvif,
+                Source::Rtsp
+            ) | (Protocol::Onvif, Source::OnvifDevice)
+                | (Protocol::Http, Source::HttpMjpeg)
+        )
+    }
+
     /// A camera with every optional setting at its default.
     pub fn new(id: &str, name: &str, protocol: Protocol, encoding: Encoding, url: &str) -> Self {
         Self {

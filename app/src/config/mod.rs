@@ -7,12 +7,12 @@ mod store;
 mod validate;
 
 pub use camera::{
-    CameraConfig, Encoding, MergeOverride, Protocol, RtspTransport, redact_url, slugify,
+    CameraConfig, Encoding, MergeOverride, Protocol, RtspTransport, Source, redact_url, slugify,
     unredact_url,
 };
 pub use patch::{
     AuthPatch, CameraPatch, CleanupPatch, FeaturesPatch, LivePatch, MergePatch, RateLimitPatch,
-    ServerPatch, SettingsPatch, StoragePatch, TimePatch,
+    ServerPatch, SettingsPatch, StoragePatch, TimePatch, object_or_null,
 };
 pub use store::{ConfigStore, check_file};
 pub use validate::{ValidationError, XIAOMI_REGIONS, valid_camera_id, validate};
@@ -287,6 +287,34 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_classifier_for_a_cameras_source() {
+        let cam = |p, url: &str| CameraConfig::new("c", "c", p, Encoding::H264, url);
+        use Protocol::*;
+        for (p, url, source, recordable) in [
+            (Rtsp, "rtsp://h/a", Source::Rtsp, true),
+            (Rtsp, "RTSPS://h/a", Source::Rtsp, true),
+            (Xiaomi, "rtsp://h/a", Source::Rtsp, true),
+            (Onvif, "rtsp://h/a", Source::Rtsp, true),
+            (
+                Onvif,
+                "http://h/onvif/device_service",
+                Source::OnvifDevice,
+                true,
+            ),
+            (Http, "http://h/mjpeg", Source::HttpMjpeg, true),
+            (Http, "rtsp://h/a", Source::Rtsp, false),
+            (Rtsp, "http://h/mjpeg", Source::HttpMjpeg, false),
+            (Rtsp, "rtspx://h/a", Source::Unsupported, false),
+            (Rtsp, "ftp://h/a", Source::Unsupported, false),
+        ] {
+            let c = cam(p, url);
+            assert_eq!(c.source(), source, "{p:?} {url}");
+            assert_eq!(c.recordable(), recordable, "{p:?} {url}");
+        }
+        assert_eq!(Source::of("http://h/x", false), Source::HttpMjpeg);
+    }
 
     #[test]
     fn example_is_the_default_config() {

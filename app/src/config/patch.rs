@@ -54,7 +54,7 @@ pub struct AuthPatch {
     /// A ready argon2id or bcrypt hash (e.g. from `mibee-nvr hash-password`).
     pub password_hash: Option<String>,
     pub verify_cache_ttl: Option<HumanDuration>,
-    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub rate_limit: Option<RateLimitPatch>,
 }
 
@@ -92,21 +92,21 @@ pub struct XiaomiPatch {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
-    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub server: Option<ServerPatch>,
-    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub storage: Option<StoragePatch>,
-    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub cleanup: Option<CleanupPatch>,
-    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub auth: Option<AuthPatch>,
-    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub merge: Option<MergePatch>,
-    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub live: Option<LivePatch>,
-    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub xiaomi: Option<XiaomiPatch>,
-    #[serde(default, deserialize_with = "crate::api::json::object_or_null")]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub time: Option<TimePatch>,
 }
 
@@ -212,9 +212,7 @@ impl MergePatch {
 
 impl SettingsPatch {
     /// Applies everything except the auth password (hashing is async; see the handler).
-    /// Returns whether a restart is needed for a change to take effect.
-    pub fn apply(self, cfg: &mut Config) -> bool {
-        let before = (cfg.server.listen.clone(), cfg.storage.root_dir.clone());
+    pub fn apply(self, cfg: &mut Config) {
         if let Some(s) = self.server {
             set(&mut cfg.server.listen, s.listen);
         }
@@ -256,7 +254,6 @@ impl SettingsPatch {
         if let Some(t) = self.time {
             set(&mut cfg.time.ntp_servers, t.ntp_servers);
         }
-        before != (cfg.server.listen.clone(), cfg.storage.root_dir.clone())
     }
 }
 
@@ -286,5 +283,24 @@ impl CameraPatch {
         set(&mut cam.did, self.did);
         set(&mut cam.vendor, self.vendor);
         set(&mut cam.rtsp_transport, self.rtsp_transport);
+    }
+}
+
+/// `deserialize_with` for nested sections of a request body: only a JSON object (or null,
+/// meaning absent) is accepted. Without it serde would also take an array as a struct.
+pub fn object_or_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::Deserialize;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => Ok(None),
+        v @ serde_json::Value::Object(_) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        other => Err(serde::de::Error::custom(format!(
+            "expected an object, got {other}"
+        ))),
     }
 }

@@ -3,6 +3,7 @@
 
 use super::{Config, ValidationError, validate};
 use crate::error::ApiError;
+use crate::sync::RwLockExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -59,7 +60,7 @@ impl ConfigStore {
     }
 
     pub fn get(&self) -> Arc<Config> {
-        self.current.read().expect("config lock").clone()
+        self.current.read_locked().clone()
     }
 
     pub fn path(&self) -> &Path {
@@ -104,7 +105,7 @@ impl ConfigStore {
         .map_err(|e| ApiError::io("writing config", &e))?;
         self.bytes_written.fetch_add(n, Ordering::Relaxed);
         let new = Arc::new(new);
-        *self.current.write().expect("config lock") = new.clone();
+        *self.current.write_locked() = new.clone();
         self.changes.send_replace(new);
         Ok(out)
     }

@@ -11,6 +11,8 @@ use std::time::Duration;
 pub struct ValidationError {
     pub field: String,
     pub message: String,
+    /// A path that climbs out of where it belongs (`..`): the spec's `PATH_TRAVERSAL`.
+    pub traversal: bool,
 }
 
 impl ValidationError {
@@ -18,8 +20,47 @@ impl ValidationError {
         Self {
             field: field.into(),
             message: message.into(),
+            traversal: false,
         }
     }
+}
+
+/// Where recordings may not go: the system's own trees (the daemon runs as root on the box).
+const SYSTEM_DIRS: [&str; 10] = [
+    "/", "/bin", "/boot", "/dev", "/etc", "/lib", "/proc", "/sbin", "/sys", "/usr",
+];
+
+/// `storage.root_dir`: a plain path (relative to the data directory, or absolute on a disk
+/// of the user's), never climbing with `..` and never inside a system tree.
+fn validate_root_dir(root: &str) -> VResult {
+    const FIELD: &str = "storage.root_dir";
+    if root.trim().is_empty() || root.chars().count() > 4096 || root.chars().any(char::is_control) {
+        return Err(ValidationError::new(
+            FIELD,
+            "must be a non-empty path without control characters",
+        ));
+    }
+    let path = std::path::Path::new(root);
+    if path
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
+        return Err(ValidationError {
+            traversal: true,
+            ..ValidationError::new(FIELD, format!("{root:?} climbs out with \"..\""))
+        });
+    }
+    if path.is_absolute()
+        && SYSTEM_DIRS
+            .iter()
+            .any(|d| path == std::path::Path::new(d) || (*d != "/" && path.starts_with(d)))
+    {
+        return Err(ValidationError::new(
+            FIELD,
+            format!("{root:?} is inside a system directory"),
+        ));
+    }
+    Ok(())
 }
 
 impl std::fmt::Display for ValidationError {
@@ -115,13 +156,7 @@ fn validate_ntp_servers(servers: &[String]) -> VResult {
 /// Checks every key of a config; the first problem found is returned.
 pub fn validate(cfg: &Config) -> VResult {
     validate_listen(&cfg.server.listen)?;
-    let root = &cfg.storage.root_dir;
-    if root.trim().is_empty() || root.chars().count() > 4096 || root.chars().any(char::is_control) {
-        return Err(ValidationError::new(
-            "storage.root_dir",
-            "must be a non-empty path without control characters",
-        ));
-    }
+    validate_root_dir(&cfg.storage.root_dir)?;
     range_dur(
         "storage.segment_duration",
         cfg.storage.segment_duration,
@@ -366,6 +401,29 @@ fn validate_camera(prefix: &str, cam: &CameraConfig) -> VResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn root_dir_stays_out_of_system_trees_and_never_climbs() {
+        for ok in [
+            "recordings",
+            "/var/lib/mibee-nvr",
+            "/mnt/usb/nvr",
+            "rec/./x",
+            "/usrdata",
+        ] {
+            assert_eq!(validate_root_dir(ok), Ok(()), "{ok}");
+        }
+        for climb in ["../../../../etc", "recordings/../..", "/mnt/../etc", ".."] {
+            let e = validate_root_dir(climb).unwrap_err();
+            assert!(e.traversal, "{climb}: {e}");
+        }
+        for sys in ["/", "/etc", "/etc/nvr", "/proc/self", "/usr/lib", "/dev"] {
+            let e = validate_root_dir(sys).unwrap_err();
+            assert!(!e.traversal && e.message.contains("system"), "{sys}: {e}");
+        }
+        assert!(validate_root_dir(" ").is_err());
+        assert!(validate_root_dir("a\nb").is_err());
+    }
 
     #[test]
     fn listen_forms() {

@@ -13,6 +13,7 @@
 
 use super::recordings::{FILES, FileRow, RECORDINGS, RecordingRow, Secondary, encode, parse};
 use super::{Db, DbError};
+use crate::sync::RwLockExt;
 use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -40,17 +41,10 @@ pub(crate) struct Corrections(std::sync::RwLock<HashMap<u64, i64>>);
 
 impl Corrections {
     pub(crate) fn get(&self, epoch: u64) -> Option<i64> {
-        self.0
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&epoch)
-            .copied()
+        self.0.read_locked().get(&epoch).copied()
     }
     fn set(&self, epoch: u64, delta_ns: i64) {
-        self.0
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(epoch, delta_ns);
+        self.0.write_locked().insert(epoch, delta_ns);
     }
 }
 

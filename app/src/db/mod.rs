@@ -9,6 +9,7 @@ mod lifecycle;
 mod migrate;
 mod recordings;
 
+use crate::sync::RwLockExt;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -80,7 +81,7 @@ pub(crate) struct Handle(std::sync::RwLock<std::sync::Arc<Database>>);
 
 impl Handle {
     fn get(&self) -> std::sync::Arc<Database> {
-        self.0.read().expect("db handle").clone()
+        self.0.read_locked().clone()
     }
     pub(crate) fn begin_read(&self) -> Result<redb::ReadTransaction, redb::TransactionError> {
         self.get().begin_read()
@@ -122,7 +123,7 @@ impl Db {
         }
         let new = builder().create(&self.path)?;
         migrate::migrate(&new)?;
-        *self.db.0.write().expect("db handle") = std::sync::Arc::new(new);
+        *self.db.0.write_locked() = std::sync::Arc::new(new);
         Ok(())
     }
 

@@ -8,10 +8,11 @@
 //! with start/stop requests, and restarts wedged ones (`WEDGED_AFTER`, `watch_wedged`).
 
 use super::{Status, StatusKind, StatusSnapshot, supervise};
-use crate::config::{CameraConfig, Config, Protocol};
+use crate::config::{CameraConfig, Config};
 use crate::media::hub::Hub;
 use crate::storage::gop::GopAssembler;
 use crate::storage::writer::{CameraShared, Writer};
+use crate::sync::LockExt;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -40,17 +41,6 @@ pub struct Pipelines {
     running: Mutex<HashMap<String, Pipeline>>,
     /// Cameras stopped through the API (until started again or the daemon restarts).
     stopped: Mutex<HashSet<String>>,
-}
-
-/// Whether this daemon can record the camera: RTSP (H.264, H.265, MJPEG), or HTTP MJPEG
-/// (multipart streams and polled JPEGs).
-pub fn recordable(cam: &CameraConfig) -> bool {
-    let url = cam.url.to_ascii_lowercase();
-    match cam.protocol {
-        Protocol::Rtsp | Protocol::Xiaomi => url.starts_with("rtsp"),
-        Protocol::Onvif => url.starts_with("rtsp") || url.starts_with("http"),
-        Protocol::Http => url.starts_with("http"),
-    }
 }
 
 impl Pipelines {
@@ -84,12 +74,12 @@ impl Pipelines {
 
     /// Brings the running set in line with the config.
     pub fn sync(&self, cfg: &Config) {
-        let stopped = self.stopped.lock().expect("stopped lock").clone();
-        let mut running = self.running.lock().expect("pipelines lock");
+        let stopped = self.stopped.locked().clone();
+        let mut running = self.running.locked();
         let wanted: HashMap<&str, &CameraConfig> = cfg
             .cameras
             .iter()
-            .filter(|c| c.enabled && recordable(c) && !stopped.contains(&c.id))
+            .filter(|c| c.enabled && c.recordable() && !stopped.contains(&c.id))
             .map(|c| (c.id.as_str(), c))
             .collect();
         let ids: Vec<String> = running.keys().cloned().collect();
@@ -110,39 +100,29 @@ impl Pipelines {
     }
 
     pub fn is_running(&self, id: &str) -> bool {
-        self.running
-            .lock()
-            .expect("pipelines lock")
-            .contains_key(id)
+        self.running.locked().contains_key(id)
     }
 
     /// Clears a manual stop and starts the camera.
     pub fn start(&self, cfg: &Config, id: &str) {
-        self.stopped.lock().expect("stopped lock").remove(id);
+        self.stopped.locked().remove(id);
         self.sync(cfg);
     }
 
     pub fn stop(&self, id: &str) {
-        self.stopped
-            .lock()
-            .expect("stopped lock")
-            .insert(id.to_string());
-        if let Some(p) = self.running.lock().expect("pipelines lock").remove(id) {
+        self.stopped.locked().insert(id.to_string());
+        if let Some(p) = self.running.locked().remove(id) {
             stop_pipeline(p);
         }
     }
 
     pub fn status(&self, id: &str) -> Option<StatusSnapshot> {
-        self.running
-            .lock()
-            .expect("pipelines lock")
-            .get(id)
-            .map(|p| p.status.snapshot())
+        self.running.locked().get(id).map(|p| p.status.snapshot())
     }
 
     /// (camera id, status) of every running pipeline.
     pub fn statuses(&self) -> Vec<(String, StatusSnapshot)> {
-        let running = self.running.lock().expect("pipelines lock");
+        let running = self.running.locked();
         running
             .iter()
             .map(|(id, p)| (id.clone(), p.status.snapshot()))
@@ -152,8 +132,7 @@ impl Pipelines {
     /// The running camera's hub and connection status.
     pub fn source(&self, id: &str) -> Option<(Arc<Hub>, Arc<super::Status>)> {
         self.running
-            .lock()
-            .expect("pipelines lock")
+            .locked()
             .get(id)
             .map(|p| (p.hub.clone(), p.status.clone()))
     }
@@ -161,13 +140,7 @@ impl Pipelines {
     /// Stops every pipeline, waits (bounded) for the ingest tasks to queue what their GOP
     /// assemblers hold, then (bounded) for the disk writer to write everything queued.
     pub async fn shutdown(&self) {
-        let all: Vec<Pipeline> = self
-            .running
-            .lock()
-            .expect("pipelines lock")
-            .drain()
-            .map(|(_, p)| p)
-            .collect();
+        let all: Vec<Pipeline> = self.running.locked().drain().map(|(_, p)| p).collect();
         let mut tasks = Vec::new();
         for p in all {
             let _ = p.stop.send(true);
@@ -186,7 +159,7 @@ impl Pipelines {
 
     /// Per running camera: what its recording lost to a slow disk or a broken stream.
     pub fn queue_stats(&self) -> Vec<(String, Arc<CameraShared>)> {
-        let running = self.running.lock().expect("pipelines lock");
+        let running = self.running.locked();
         running
             .iter()
             .map(|(id, p)| (id.clone(), p.queue.clone()))
@@ -198,7 +171,7 @@ impl Pipelines {
     /// Restarts the pipelines that are wedged (see `WEDGED_AFTER`); returns their ids.
     pub fn restart_wedged(&self, cfg: &Config) -> Vec<String> {
         let wedged: Vec<Pipeline> = {
-            let mut running = self.running.lock().expect("pipelines lock");
+            let mut running = self.running.locked();
             let ids: Vec<String> = running
                 .iter()
                 .filter(|(_, p)| is_wedged(&p.status.snapshot()))

@@ -10,6 +10,7 @@ pub mod rtsp;
 
 use crate::config::CameraConfig;
 use crate::media::hub::Hub;
+use crate::sync::LockExt;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -57,7 +58,7 @@ impl Default for Status {
 
 impl Status {
     pub fn set(&self, kind: StatusKind, reason: impl Into<String>) {
-        let mut s = self.0.lock().expect("status lock");
+        let mut s = self.0.locked();
         if kind != StatusKind::Recording {
             s.recording_since_ns = None;
         }
@@ -66,7 +67,7 @@ impl Status {
     }
     /// A video frame arrived: the camera is recording.
     pub fn seen(&self, wall_ns: i64) {
-        let mut s = self.0.lock().expect("status lock");
+        let mut s = self.0.locked();
         s.last_seen_ns = Some(wall_ns);
         s.last_seen = Some(std::time::Instant::now());
         s.recording_since_ns.get_or_insert(wall_ns);
@@ -77,15 +78,15 @@ impl Status {
     }
     /// Why the camera delivers nothing, when its last attempt failed.
     pub fn failure(&self) -> Option<String> {
-        let s = self.0.lock().expect("status lock");
+        let s = self.0.locked();
         (matches!(s.kind, StatusKind::Error | StatusKind::Reconnecting) && !s.reason.is_empty())
             .then(|| s.reason.clone())
     }
     pub fn attempt(&self) {
-        self.0.lock().expect("status lock").connect_attempts += 1;
+        self.0.locked().connect_attempts += 1;
     }
     pub fn snapshot(&self) -> StatusSnapshot {
-        self.0.lock().expect("status lock").clone()
+        self.0.locked().clone()
     }
 }
 
@@ -130,9 +131,7 @@ impl SessionError {
 /// Refuses a camera URL the process's network policy does not allow (before any
 /// connection; see `net_policy`).
 pub fn check_camera_host(url: &str) -> Result<(), SessionError> {
-    crate::net_policy::current()
-        .check_url(url)
-        .map_err(SessionError::Config)
+    crate::net_policy::check_url(url).map_err(SessionError::Config)
 }
 
 /// Reconnect delays. Transient failures (refused, dropped, stalled): 250 ms doubling to a
@@ -209,8 +208,9 @@ pub async fn supervise(
         );
         let started = std::time::Instant::now();
         status.attempt();
-        let onvif = onvif_source::is_onvif_device(&cam);
-        let is_http = !onvif && cam.url.to_ascii_lowercase().starts_with("http");
+        let source = cam.source();
+        let onvif = source == crate::config::Source::OnvifDevice;
+        let is_http = source == crate::config::Source::HttpMjpeg;
         sink.record_every = crate::media::mjpeg::Decimator::new(
             if cam.encoding == crate::config::Encoding::Mjpeg {
                 cam.sample_interval

@@ -3,14 +3,9 @@
 //! when the camera reboots), then the camera is recorded as an RTSP camera.
 
 use super::{SessionError, check_camera_host};
-use crate::config::{CameraConfig, Protocol};
+use crate::config::CameraConfig;
 use crate::error::ErrorCode;
 use crate::onvif::device::Device;
-
-/// An ONVIF camera whose `url` is its device service (not an RTSP address).
-pub fn is_onvif_device(cam: &CameraConfig) -> bool {
-    cam.protocol == Protocol::Onvif && cam.url.to_ascii_lowercase().starts_with("http")
-}
 
 /// The camera with `url` replaced by the RTSP URI of its profile.
 pub async fn resolve(cam: &CameraConfig) -> Result<CameraConfig, SessionError> {
@@ -26,7 +21,7 @@ pub async fn resolve(cam: &CameraConfig) -> Result<CameraConfig, SessionError> {
         .map_err(to_session)?;
     let profile = dev.profile(&cam.onvif_profile).await.map_err(to_session)?;
     let uri = dev.stream_uri(&profile.token).await.map_err(to_session)?;
-    if !uri.to_ascii_lowercase().starts_with("rtsp") {
+    if crate::config::Source::of(&uri, false) != crate::config::Source::Rtsp {
         return Err(SessionError::Config(format!(
             "ONVIF: profile {} streams at {uri:?}, not RTSP",
             profile.token

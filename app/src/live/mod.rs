@@ -17,6 +17,7 @@ use crate::config::{CameraConfig, Encoding};
 use crate::error::{ApiError, ErrorCode};
 use crate::ingest::{Sink, Status};
 use crate::media::hub::Hub;
+use crate::sync::LockExt;
 use segment::{Container, Window};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -42,12 +43,12 @@ impl LiveShared {
     }
 
     pub fn update(&self, f: impl FnOnce(&mut Window)) {
-        f(&mut self.window.lock().expect("live window"));
+        f(&mut self.window.locked());
         self.version.send_modify(|v| *v += 1);
     }
 
     pub fn read<R>(&self, f: impl FnOnce(&Window) -> R) -> R {
-        f(&self.window.lock().expect("live window"))
+        f(&self.window.locked())
     }
 
     fn end(&self, reason: &str) {
@@ -55,11 +56,11 @@ impl LiveShared {
     }
 
     pub fn touch(&self) {
-        *self.last_access.lock().expect("live access") = Instant::now();
+        *self.last_access.locked() = Instant::now();
     }
 
     fn idle_for(&self) -> Duration {
-        self.last_access.lock().expect("live access").elapsed()
+        self.last_access.locked().elapsed()
     }
 
     /// Waits until `ready` holds for the window (true) or `timeout` passes (false).
@@ -127,7 +128,7 @@ impl LiveStream {
     /// Starts the HLS segmenter if it is not running: from the camera's hub, or for an
     /// MJPEG camera from a live H.264 transcode of it.
     pub fn ensure_hls(&self) {
-        let mut hls = self.hls.lock().expect("live hls");
+        let mut hls = self.hls.locked();
         if hls.is_some() {
             return;
         }
@@ -157,7 +158,7 @@ impl Drop for LiveStream {
         if let Some(stop) = &self.own_ingest {
             let _ = stop.send(true);
         }
-        if let Some(run) = self.hls.lock().expect("live hls").take() {
+        if let Some(run) = self.hls.locked().take() {
             run.segmenter.abort();
         }
     }
@@ -182,7 +183,7 @@ impl Live {
                 format!("camera {} is disabled", cam.id),
             ));
         }
-        let mut streams = self.streams.lock().expect("live streams");
+        let mut streams = self.streams.locked();
         if let Some(s) = streams.get(&cam.id) {
             if !s.ended() && s.cfg == *cam && s.fed_by_current(recording.as_ref()) {
                 s.shared.touch();
@@ -204,13 +205,20 @@ impl Live {
         } else {
             cam.sub_stream_url.as_str()
         };
-        let lower = url.to_ascii_lowercase();
-        let scheme_ok = lower.starts_with("rtsp") || lower.starts_with("http");
-        // An ONVIF device address: the ingest asks the device for its RTSP URI.
-        let onvif =
-            cam.sub_stream_url.is_empty() && crate::ingest::onvif_source::is_onvif_device(cam);
-        if !onvif && (!scheme_ok || (cam.encoding != Encoding::Mjpeg && !lower.starts_with("rtsp")))
-        {
+        // An ONVIF device address (main stream only): the ingest asks the device for its
+        // RTSP URI.
+        use crate::config::Source;
+        let source = if cam.sub_stream_url.is_empty() {
+            cam.source()
+        } else {
+            Source::of(url, false)
+        };
+        let viewable = match source {
+            Source::Rtsp | Source::OnvifDevice => true,
+            Source::HttpMjpeg => cam.encoding == Encoding::Mjpeg,
+            Source::Unsupported => false,
+        };
+        if !viewable {
             return Err(ApiError::new(
                 ErrorCode::HlsUnsupportedCodec,
                 "live view needs an RTSP camera, or an MJPEG one".to_string(),
@@ -259,7 +267,7 @@ impl Live {
 
     /// Ends streams idle for `idle`, ended ones and those whose camera is gone or changed.
     pub fn reap(&self, idle: Duration, cameras: &[CameraConfig]) -> usize {
-        let mut streams = self.streams.lock().expect("live streams");
+        let mut streams = self.streams.locked();
         let before = streams.len();
         streams.retain(|id, s| {
             let current = cameras.iter().any(|c| c.id == *id && *c == s.cfg);
@@ -274,32 +282,26 @@ impl Live {
 
     /// Ends the camera's live stream now; whether there was one.
     pub fn close(&self, id: &str) -> bool {
-        self.streams
-            .lock()
-            .expect("live streams")
-            .remove(id)
-            .is_some()
+        self.streams.locked().remove(id).is_some()
     }
 
     pub fn active(&self) -> usize {
-        self.streams.lock().expect("live streams").len()
+        self.streams.locked().len()
     }
 
     pub fn close_all(&self) {
-        self.streams.lock().expect("live streams").clear();
+        self.streams.locked().clear();
     }
 }
 
 /// Ends idle live streams once a second.
-pub fn spawn_reaper(state: crate::state::AppState) {
+pub fn spawn_reaper(live: Arc<Live>, config: Arc<crate::config::ConfigStore>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            let cfg = state.config.get();
-            state
-                .live
-                .reap(cfg.live.idle_timeout.as_duration(), &cfg.cameras);
+            let cfg = config.get();
+            live.reap(cfg.live.idle_timeout.as_duration(), &cfg.cameras);
         }
     });
 }

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::ingest::http::{self, FetchError};
 use crate::media::MediaEvent;
 use crate::media::hub::Hub;
+use crate::sync::LockExt;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -64,14 +65,11 @@ impl Snapshots {
     }
 
     fn cached(&self, id: &str) -> Option<Cached> {
-        self.cache.lock().expect("snapshot cache").get(id).cloned()
+        self.cache.locked().get(id).cloned()
     }
 
     fn store(&self, id: &str, c: Cached) {
-        self.cache
-            .lock()
-            .expect("snapshot cache")
-            .insert(id.to_string(), c);
+        self.cache.locked().insert(id.to_string(), c);
     }
 
     /// The camera's snapshot. `hub` gives the camera's media: its recording hub, or a live
@@ -83,8 +81,7 @@ impl Snapshots {
     ) -> Result<Snapshot, ApiError> {
         let lock = self
             .inflight
-            .lock()
-            .expect("snapshot inflight")
+            .locked()
             .entry(cam.id.clone())
             .or_default()
             .clone();

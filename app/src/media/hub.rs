@@ -6,6 +6,7 @@
 //! frame) and never slows the publisher.
 
 use super::{MediaEvent, StreamParams};
+use crate::sync::LockExt;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
@@ -46,7 +47,7 @@ impl Hub {
 
     pub fn publish(&self, ev: MediaEvent) {
         {
-            let mut st = self.state.lock().expect("hub lock");
+            let mut st = self.state.locked();
             match &ev {
                 MediaEvent::SessionStart(p) | MediaEvent::Params(p) => {
                     st.params = Some(p.clone());
@@ -85,7 +86,7 @@ impl Hub {
         Vec<MediaEvent>,
         broadcast::Receiver<MediaEvent>,
     ) {
-        let st = self.state.lock().expect("hub lock");
+        let st = self.state.locked();
         let rx = self.tx.subscribe();
         (st.params.clone(), st.gop.clone(), rx)
     }

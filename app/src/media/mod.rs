@@ -162,6 +162,17 @@ pub fn now_wall_ns() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64
 }
 
+/// Unix ns as RFC 3339 (UTC), as the API writes times.
+pub fn rfc3339_ns(ns: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ns as i128)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 /// Unix ns as `YYYYMMDD-HHMMSS` (UTC), for media file and download names.
 pub fn compact_stamp(wall_ns: i64) -> String {
     let fmt = time::macros::format_description!("[year][month][day]-[hour][minute][second]");

@@ -14,6 +14,7 @@ pub mod transport;
 
 use crate::config::{CameraConfig, Protocol};
 use crate::error::{ApiError, ErrorCode};
+use crate::sync::LockExt;
 use device::Device;
 use oxvif::OnvifError;
 use oxvif::soap::SoapError;
@@ -152,7 +153,7 @@ pub fn device_url(cam: &CameraConfig) -> Result<String, ApiError> {
 
 /// Refuses an address the daemon's mode does not allow (tests: loopback only).
 pub fn check_host(url: &str) -> Result<(), ApiError> {
-    crate::ingest::check_camera_host(url).map_err(|e| ApiError::invalid(e.to_string()))
+    crate::net_policy::check_url(url).map_err(ApiError::invalid)
 }
 
 /// (device url, username, password, profile): what a cached device was connected with.
@@ -194,6 +195,6 @@ impl Devices {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        self.by_camera.lock().unwrap_or_else(|e| e.into_inner())
+        self.by_camera.locked()
     }
 }

@@ -50,6 +50,15 @@ pub struct GopAssembler {
     next_min_pts_90k: i64,
     /// GOPs were dropped since the last one queued: the recorder ends its run first.
     broken: bool,
+    /// `finish` ran (else dropping the assembler runs it: an aborted pipeline task, e.g. a
+    /// wedged one restarted, still closes its run instead of leaving it open).
+    finished: bool,
+}
+
+impl Drop for GopAssembler {
+    fn drop(&mut self) {
+        self.finish();
+    }
 }
 
 impl GopAssembler {
@@ -65,6 +74,7 @@ impl GopAssembler {
             cut: None,
             next_min_pts_90k: 0,
             broken: false,
+            finished: false,
         }
     }
 
@@ -100,6 +110,9 @@ impl GopAssembler {
 
     /// The pipeline stops: what is buffered goes out, then the recorder finishes.
     pub fn finish(&mut self) {
+        if std::mem::replace(&mut self.finished, true) {
+            return;
+        }
         self.flush(None);
         self.queue.send(Job::Finish);
     }
@@ -218,5 +231,28 @@ impl GopAssembler {
             self.queue.send(Job::Break);
         }
         self.queue.send(Job::Gop(gop));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::writer::testing as writer_q;
+
+    #[test]
+    fn a_dropped_assembler_finishes_its_run_once() {
+        // An aborted pipeline task drops its assembler without `finish`: the recorder must
+        // still hear that the run ended (a wedged pipeline restarted, for one).
+        let (queue, jobs) = writer_q::queue("cam", usize::MAX);
+        drop(GopAssembler::new(queue));
+        assert!(matches!(jobs.take()[..], [Job::Finish]));
+        let (queue, jobs) = writer_q::queue("cam", usize::MAX);
+        let mut asm = GopAssembler::new(queue);
+        asm.finish();
+        drop(asm);
+        assert!(
+            matches!(jobs.take()[..], [Job::Finish]),
+            "finished once, not again on drop"
+        );
     }
 }

@@ -3,12 +3,15 @@
 //! cameras' overrides; the daily storage sample behind `/api/stats/trends` and the lifetime
 //! write counter behind the card-wear estimate. A settings change applies at once.
 
+use crate::config::ConfigStore;
 use crate::config::{Config, MergeConfig};
+use crate::db::Db;
 use crate::db::{DailySample, MergeRules};
 use crate::media::now_wall_ns;
-use crate::state::AppState;
+use crate::storage::retention::Reclaimer;
+use crate::sync::LockExt;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Daily samples older than this are pruned.
@@ -39,8 +42,46 @@ pub struct LifecycleStatus {
     pub cleanup: Mutex<CleanupStats>,
 }
 
+const LIFETIME_KEY: &str = "lifetime_bytes_written";
+
+/// What the lifecycle tasks need (not the whole app): the config, the index, the reclaimer,
+/// where to report, and the lifetime write counter.
+#[derive(Clone)]
+pub struct Lifecycle {
+    pub config: Arc<ConfigStore>,
+    pub db: Arc<Db>,
+    pub reclaimer: Arc<Reclaimer>,
+    pub status: Arc<LifecycleStatus>,
+    /// Lifetime bytes written before this start (meta `lifetime_bytes_written`).
+    lifetime_base: u64,
+}
+
+impl Lifecycle {
+    pub fn new(config: Arc<ConfigStore>, db: Arc<Db>, reclaimer: Arc<Reclaimer>) -> Self {
+        Self {
+            lifetime_base: db.meta_u64(LIFETIME_KEY).unwrap_or(0),
+            config,
+            db,
+            reclaimer,
+            status: Default::default(),
+        }
+    }
+
+    /// Bytes this box has written over its life (all processes, for the card-wear estimate).
+    pub fn lifetime_bytes_written(&self) -> u64 {
+        self.lifetime_base + crate::sysinfo::process_write_bytes()
+    }
+
+    /// Stores the lifetime figure (hourly and at shutdown); returns it.
+    pub fn persist_lifetime_bytes_written(&self) -> Result<u64, crate::db::DbError> {
+        let total = self.lifetime_bytes_written();
+        self.db.set_meta_u64(LIFETIME_KEY, total)?;
+        Ok(total)
+    }
+}
+
 /// Starts the three tasks; they end with the runtime.
-pub fn spawn(app: AppState) {
+pub fn spawn(app: Lifecycle) {
     tokio::spawn(cleanup_loop(app.clone()));
     tokio::spawn(merge_loop(app.clone()));
     tokio::spawn(sample_loop(app));
@@ -57,11 +98,11 @@ fn cleanup_inputs(c: &Config) -> impl PartialEq + use<> {
 }
 
 /// Runs one cleanup pass now (also used after archive retention changes).
-pub async fn run_cleanup(app: &AppState) {
+pub async fn run_cleanup(app: &Lifecycle) {
     let cfg = app.config.get();
     let reclaimer = app.reclaimer.clone();
     let result = tokio::task::spawn_blocking(move || reclaimer.check(&cfg, now_wall_ns())).await;
-    let mut st = app.lifecycle.cleanup.lock().expect("cleanup stats");
+    let mut st = app.status.cleanup.locked();
     st.last_run_ns = Some(now_wall_ns());
     match result {
         Ok(Ok(report)) => {
@@ -92,7 +133,7 @@ pub async fn run_cleanup(app: &AppState) {
     }
 }
 
-async fn cleanup_loop(app: AppState) {
+async fn cleanup_loop(app: Lifecycle) {
     let mut changes = app.config.subscribe();
     loop {
         let cfg = app.config.get();
@@ -136,12 +177,12 @@ pub fn effective_merge(cfg: &Config, camera_id: &str) -> MergeConfig {
 }
 
 /// One merge pass over the cameras that are due (all of them when `force`).
-async fn merge_pass(app: &AppState, last_run: &mut HashMap<String, i64>, force: bool) {
+async fn merge_pass(app: &Lifecycle, last_run: &mut HashMap<String, i64>, force: bool) {
     let cfg = app.config.get();
     let db = app.db.clone();
     let now = now_wall_ns();
     let Ok(groups) = db.camera_groups() else {
-        app.lifecycle.merge.lock().expect("merge stats").error_count += 1;
+        app.status.merge.locked().error_count += 1;
         return;
     };
     let mut ran = false;
@@ -166,7 +207,7 @@ async fn merge_pass(app: &AppState, last_run: &mut HashMap<String, i64>, force: 
         let cam = g.camera_id.clone();
         let r = tokio::task::spawn_blocking(move || db.merge_camera(&cam, rules)).await;
         ran = true;
-        let mut st = app.lifecycle.merge.lock().expect("merge stats");
+        let mut st = app.status.merge.locked();
         match r {
             Ok(Ok(o)) => {
                 st.segments_merged += o.segments_merged;
@@ -186,13 +227,13 @@ async fn merge_pass(app: &AppState, last_run: &mut HashMap<String, i64>, force: 
         }
     }
     if ran {
-        let mut st = app.lifecycle.merge.lock().expect("merge stats");
+        let mut st = app.status.merge.locked();
         st.runs += 1;
         st.last_run_ns = Some(now);
     }
 }
 
-async fn merge_loop(app: AppState) {
+async fn merge_loop(app: Lifecycle) {
     let mut changes = app.config.subscribe();
     let mut last_run: HashMap<String, i64> = HashMap::new();
     let mut force = false;
@@ -228,7 +269,7 @@ async fn merge_loop(app: AppState) {
 }
 
 /// Records today's storage sample and the lifetime write counter.
-pub fn take_sample(app: &AppState) -> Result<DailySample, crate::db::DbError> {
+pub fn take_sample(app: &Lifecycle) -> Result<DailySample, crate::db::DbError> {
     let usage = app
         .reclaimer
         .usage()
@@ -254,7 +295,7 @@ pub fn date_string(d: time::Date) -> String {
     d.format(&fmt).unwrap_or_default()
 }
 
-async fn sample_loop(app: AppState) {
+async fn sample_loop(app: Lifecycle) {
     loop {
         let a = app.clone();
         match tokio::task::spawn_blocking(move || take_sample(&a)).await {

@@ -7,6 +7,7 @@
 use super::fragments::fragment_at;
 use crate::db::{Db, DbError, FileRow};
 use crate::media::fmp4;
+use crate::sync::LockExt;
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::Path;
@@ -57,7 +58,7 @@ pub fn sweep(
     segment_ns: i64,
     io: &std::sync::Mutex<()>,
 ) -> Result<SweepReport, DbError> {
-    let _guard = io.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = io.locked();
     let mut report = SweepReport::default();
     // The listing comes first: a file on disk has had its row committed before it was
     // created, so a file listed here and absent from the later snapshot is a real orphan.

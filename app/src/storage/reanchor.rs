@@ -5,12 +5,13 @@
 
 use crate::clock::Correction;
 use crate::db::{Db, DbError, Rename};
+use crate::sync::LockExt;
 use std::path::Path;
 use std::sync::Mutex;
 
 /// Applies one correction: index first, then the renames. Blocking.
 pub fn apply(db: &Db, root: &Path, io: &Mutex<()>, c: Correction) -> Result<usize, DbError> {
-    let _io = io.lock().unwrap_or_else(|e| e.into_inner());
+    let _io = io.locked();
     let renames = db.reanchor(c.epoch, c.delta_ns)?;
     let n = renames.len();
     for r in renames {

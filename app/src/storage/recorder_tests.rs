@@ -7,6 +7,7 @@ use crate::media::{AudioFrame, MediaEvent};
 use crate::storage::gop::GopAssembler;
 use crate::storage::index::testing as index_q;
 use crate::storage::writer::testing as writer_q;
+use crate::sync::LockExt;
 use bytes::Bytes;
 use std::path::Path;
 
@@ -523,7 +524,7 @@ fn a_sweep_racing_deletions_never_brings_a_recording_back() {
     // A deletion (rows, then bytes) and a sweep (listing, then the index) exclude each other:
     // while a sweep holds the storage lock, a deletion waits, rows and file untouched.
     {
-        let held = reclaimer.io_lock().lock().unwrap();
+        let held = reclaimer.io_lock().locked();
         std::thread::scope(|s| {
             let del = s.spawn(|| reclaimer.delete(&ids[..1]).unwrap().len());
             std::thread::sleep(Duration::from_millis(200));

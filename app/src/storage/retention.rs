@@ -7,6 +7,7 @@
 use crate::config::Config;
 use crate::db::{Db, DbError, RecordingRow};
 use crate::fsutil::{FsUsage, fs_usage};
+use crate::sync::LockExt;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -95,7 +96,7 @@ impl Reclaimer {
     pub fn delete(&self, ids: &[u64]) -> Result<Vec<(u64, RecordingRow)>, DbError> {
         let mut out = Vec::new();
         for chunk in ids.chunks(DELETE_BATCH) {
-            let _io = self.io.lock().unwrap_or_else(|e| e.into_inner());
+            let _io = self.io.locked();
             let removed = self.db.delete_recordings(chunk)?;
             self.release(&removed);
             out.extend(removed);
@@ -201,7 +202,7 @@ impl Reclaimer {
 
     /// Keeps the filesystem's used share at or below `percent`, oldest recordings first.
     pub fn enforce_threshold(&self, percent: u8) -> Result<(u64, FsUsage), DbError> {
-        let _guard = self.lock.lock().expect("reclaim lock");
+        let _guard = self.lock.locked();
         let mut n = 0;
         for _ in 0..64 {
             let u = self
@@ -239,7 +240,7 @@ impl Reclaimer {
             self.set_full(false);
             return true;
         }
-        let _guard = self.lock.lock().expect("reclaim lock");
+        let _guard = self.lock.locked();
         let u = self.usage().unwrap_or(u);
         let mut want = 0;
         if over(&u) {

@@ -125,6 +125,34 @@ pub async fn start(
     password: &str,
     region: &str,
 ) -> CloudResult<Step> {
+    let mut login = service_login(http, account_url, username, region).await?;
+    login.hash = password_hash(password);
+    auth2(http, login, None).await
+}
+
+/// The login captcha the account service hands out before any password (what its web page
+/// shows); the sign-in continues with `answer_captcha` and the password.
+const LOGIN_CAPTCHA: &str = "/pass/getCode?icodeType=login";
+
+/// A captcha for `username` with no sign-in started (the reference's `POST /captcha` then
+/// `POST /verify` with the password): the password comes with the answer.
+pub async fn captcha_for(
+    http: &Http,
+    account_url: &str,
+    username: &str,
+    region: &str,
+) -> CloudResult<Step> {
+    let login = service_login(http, account_url, username, region).await?;
+    fetch_captcha(http, login, LOGIN_CAPTCHA).await
+}
+
+/// serviceLogin: the signature and callback a sign-in posts back (no password yet).
+async fn service_login(
+    http: &Http,
+    account_url: &str,
+    username: &str,
+    region: &str,
+) -> CloudResult<Login> {
     let device_id: String = (0..16)
         .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rand::random_range(0..36)]))
         .collect();
@@ -147,17 +175,16 @@ pub async fn start(
     if sign.is_empty() {
         return Err(CloudError::Malformed("serviceLogin gave no _sign".into()));
     }
-    let login = Login {
+    Ok(Login {
         account_url: account_url.to_string(),
         username: username.to_string(),
         region: region.to_string(),
-        hash: password_hash(password),
+        hash: String::new(),
         device_id,
         sign: sign.to_string(),
         qs: str_of(&v, "qs").to_string(),
         callback: str_of(&v, "callback").to_string(),
-    };
-    auth2(http, login, None).await
+    })
 }
 
 /// serviceLoginAuth2, with a captcha answer when there is one.
@@ -258,10 +285,29 @@ pub async fn new_captcha(http: &Http, pending: &Pending) -> CloudResult<Step> {
     }
 }
 
-/// Answers the captcha: the sign-in goes on (it may still ask for verification).
-pub async fn answer_captcha(http: &Http, pending: Pending, code: &str) -> CloudResult<Step> {
+/// Whether this sign-in still needs the password (a captcha fetched before any password).
+pub fn needs_password(pending: &Pending) -> bool {
+    matches!(pending, Pending::Captcha { login, .. } if login.hash.is_empty())
+}
+
+/// Answers the captcha: the sign-in goes on (it may still ask for verification). `password`
+/// is used only by a sign-in that has none yet (`needs_password`).
+pub async fn answer_captcha(
+    http: &Http,
+    pending: Pending,
+    code: &str,
+    password: Option<&str>,
+) -> CloudResult<Step> {
     match pending {
-        Pending::Captcha { login, ick, .. } => auth2(http, login, Some((code, &ick))).await,
+        Pending::Captcha { mut login, ick, .. } => {
+            if login.hash.is_empty() {
+                let pw = password.ok_or_else(|| {
+                    CloudError::Rejected("this captcha came before a password: give it".into())
+                })?;
+                login.hash = password_hash(pw);
+            }
+            auth2(http, login, Some((code, &ick))).await
+        }
         Pending::Verify { .. } => Err(CloudError::Rejected(
             "this sign-in waits for a verification code, not a captcha".into(),
         )),

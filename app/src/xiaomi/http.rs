@@ -152,7 +152,7 @@ impl Http {
             .try_clone()
             .and_then(|r| r.build().ok())
             .map(|r| r.url().to_string())
-            && crate::ingest::check_camera_host(&url).is_err()
+            && crate::net_policy::check_url(&url).is_err()
         {
             return Err(CloudError::Unreachable(format!(
                 "loopback-only test mode: not contacting {url}"

@@ -7,6 +7,7 @@ use super::devices::{self, CloudDevice};
 use super::http::{CloudError, CloudResult, Http};
 use super::store::{SessionStore, XiaomiSession};
 use crate::config::XiaomiConfig;
+use crate::sync::LockExt;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -58,7 +59,7 @@ impl XiaomiState {
     pub fn park(&self, p: Pending) -> String {
         let id = hex::encode(rand::random::<[u8; 12]>());
         let now = Instant::now();
-        let mut map = self.pending.lock().expect("pending");
+        let mut map = self.pending.locked();
         map.retain(|_, (t, _)| now.duration_since(*t) < PENDING_TTL);
         if map.len() >= MAX_PENDING
             && let Some(oldest) = map
@@ -74,21 +75,20 @@ impl XiaomiState {
 
     /// Takes a parked sign-in out (it goes back with `put_back` if the user may retry).
     pub fn take(&self, id: &str) -> Option<Pending> {
-        let mut map = self.pending.lock().expect("pending");
+        let mut map = self.pending.locked();
         let (t, p) = map.remove(id)?;
         (t.elapsed() < PENDING_TTL).then_some(p)
     }
 
     pub fn put_back(&self, id: &str, p: Pending) {
         self.pending
-            .lock()
-            .expect("pending")
+            .locked()
             .insert(id.to_string(), (Instant::now(), p));
     }
 
     /// The newest sign-in of `username` that waits for a captcha.
     pub fn captcha_of(&self, username: &str) -> Option<(String, Pending)> {
-        let map = self.pending.lock().expect("pending");
+        let map = self.pending.locked();
         map.iter()
             .filter(|(_, (t, p))| {
                 t.elapsed() < PENDING_TTL

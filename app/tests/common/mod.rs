@@ -7,6 +7,7 @@ pub mod httpcam;
 pub mod media;
 pub mod onvifmock;
 pub mod recordings;
+pub mod reference;
 pub mod xiaomicloud;
 
 use std::path::{Path, PathBuf};

@@ -46,7 +46,12 @@ export interface ImagingOptions {
   saturation?: Range | null;
   sharpness?: Range | null;
   exposure: { modes: string[]; exposure_time?: Range | null; gain?: Range | null };
-  white_balance: { modes: string[] };
+  white_balance: {
+    modes: string[];
+    cr_gain?: { min: number; max: number } | null;
+    cb_gain?: { min: number; max: number } | null;
+    color_temperature?: { min: number; max: number } | null;
+  };
 }
 
 export interface ImagingSettings {
