@@ -344,10 +344,12 @@ def main():
         rc, out = g.sh("cat /data/rec1.txt")
         check("data_persists_reboot", "recording-1" in out)
         rc, out = g.sh("date +%s; ls /run/nvr")
-        lines = out.split()
-        guest_now = int(lines[0]) if lines and lines[0].isdigit() else 0
+        # The serial console can interleave a boot message (e.g. "slot A marked good") with
+        # the command's output: take the first number, not the first word.
+        nums = [int(w) for w in out.split() if w.isdigit()]
+        guest_now = nums[0] if nums else 0
         check("clock_restored_at_boot", abs(guest_now - ahead) < 300 and "clock-restored" in out,
-              f"guest clock {guest_now - int(time.time())} s from the host's, {' '.join(lines[1:])}")
+              f"guest clock {guest_now - int(time.time())} s from the host's, {' '.join(out.split())}")
         _, t = api("GET", "/api/system/time")
         _, h = api("GET", "/api/health")
         check("restored_clock_untrusted", t.get("trusted") is False and "restored" in t.get("reason", "")
