@@ -47,6 +47,8 @@ pub enum ErrorCode {
     ClockSynchronised,
     /// Beyond the spec: a download's `Range` starts past the end of the recording.
     RangeNotSatisfiable,
+    /// Beyond the spec: a state-changing request from another site's page (api/cross_site.rs).
+    CrossSiteRequest,
     Internal,
 }
 
@@ -66,6 +68,7 @@ impl ErrorCode {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
+            CrossSiteRequest => StatusCode::FORBIDDEN,
             OnvifConnectionFailed | Internal => StatusCode::INTERNAL_SERVER_ERROR,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
             CameraUnreachable | XiaomiCloudError => StatusCode::BAD_GATEWAY,

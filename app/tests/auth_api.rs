@@ -191,6 +191,125 @@ async fn repeated_failures_get_429() {
 }
 
 #[tokio::test]
+async fn another_sites_page_cannot_change_anything() {
+    let hash = mibee_nvr::auth::hash_password("right-password").unwrap();
+    let d = Daemon::start_with_config(Some(&config_with_hash(&hash, 10))).await;
+    let own = d.base.clone();
+    let backups = async || {
+        json(
+            d.get("/api/backups")
+                .basic_auth("admin", Some("right-password")),
+        )
+        .await
+        .1
+    };
+    let before = backups().await;
+    // The browser has the Basic credentials cached; a page on another site (or another
+    // port of the same host) posts with them: refused before anything runs.
+    for (name, value) in [
+        ("origin", "http://evil.example"),
+        ("origin", "http://127.0.0.1:1"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        for (method, path) in [
+            (reqwest::Method::POST, "/api/backup"),
+            (reqwest::Method::POST, "/api/system/reboot"),
+            (reqwest::Method::PUT, "/api/settings"),
+        ] {
+            let req = d
+                .client
+                .request(method.clone(), d.url(path))
+                .basic_auth("admin", Some("right-password"))
+                .header(name, value)
+                .json(&json!({"cleanup": {"retention_days": 2}}));
+            let v = expect_error(req, 403, "CROSS_SITE_REQUEST").await;
+            assert!(v["error"].as_str().unwrap().contains("cross-site"), "{v}");
+        }
+    }
+    assert_eq!(backups().await, before, "no backup was made");
+    // The box's own page, and scripts that send no Origin, work; reads stay open.
+    let (s, v) = json(
+        d.post("/api/backup")
+            .basic_auth("admin", Some("right-password"))
+            .header("origin", own.as_str())
+            .header("sec-fetch-site", "same-origin"),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _) = json(
+        d.post("/api/backup")
+            .basic_auth("admin", Some("right-password")),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = json(
+        d.get("/api/cameras")
+            .basic_auth("admin", Some("right-password"))
+            .header("origin", "http://evil.example"),
+    )
+    .await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn parallel_guesses_are_counted_as_if_sent_one_by_one() {
+    let hash = mibee_nvr::auth::hash_password("right-password").unwrap();
+    let d = Daemon::start_with_config(Some(&config_with_hash(&hash, 10))).await;
+    let guesses = (0..50).map(|i| {
+        d.get("/api/cameras")
+            .basic_auth("admin", Some(format!("guess-{i}")))
+            .send()
+    });
+    let statuses: Vec<u16> = futures::future::join_all(guesses)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    let refused = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(refused + limited, 50, "{statuses:?}");
+    assert!(
+        refused <= 10,
+        "at most max_failures verified: {refused} × 401"
+    );
+    expect_error(
+        d.get("/api/cameras")
+            .basic_auth("admin", Some("right-password")),
+        429,
+        "RATE_LIMITED",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_wrong_user_takes_as_long_as_a_wrong_password() {
+    let hash = mibee_nvr::auth::hash_password("right-password").unwrap();
+    let d = Daemon::start_with_config(Some(&config_with_hash(&hash, 1000))).await;
+    let median_ms = async |user: &str| {
+        let mut ms = Vec::new();
+        for i in 0..7 {
+            let t = std::time::Instant::now();
+            let r = d
+                .get("/api/cameras")
+                .basic_auth(user, Some(format!("wrong-{i}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 401);
+            ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        ms.sort_by(f64::total_cmp);
+        ms[3]
+    };
+    let wrong_password = median_ms("admin").await;
+    let wrong_user = median_ms("someone-else").await;
+    assert!(
+        wrong_user >= 0.5 * wrong_password,
+        "a wrong user answers in {wrong_user:.1} ms, a wrong password in {wrong_password:.1} ms"
+    );
+}
+
+#[tokio::test]
 async fn password_set_through_settings_then_required_then_cleared() {
     let mut d = Daemon::start().await;
     expect_error(

@@ -6,6 +6,7 @@ pub mod backups;
 pub mod camera_control;
 pub mod cameras;
 pub mod connection_probe;
+pub mod cross_site;
 pub mod firmware;
 pub mod frames;
 pub mod health;
@@ -177,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         .merge(protected)
         .fallback(ui::serve)
         .layer(from_fn(json_method_not_allowed))
+        .layer(from_fn(cross_site::refuse_cross_site))
         .layer(from_fn_with_state(
             state.metrics.clone(),
             crate::metrics::count_requests,

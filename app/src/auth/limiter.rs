@@ -1,10 +1,12 @@
 //! Per-address failure counting for Basic auth: after `max_failures` failures inside
-//! `window`, the address gets 429 with Retry-After until the window has passed.
+//! `window`, the address gets 429 with Retry-After until the window has passed. Password
+//! checks of one address take turns (`turn`), so guesses sent in parallel are counted as
+//! they would be one by one: N parallel wrong passwords verify at most `max_failures`.
 
 use crate::sync::LockExt;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Bound on tracked addresses, so a flood of spoofed sources cannot exhaust memory.
@@ -13,6 +15,8 @@ const MAX_TRACKED: usize = 4096;
 #[derive(Default)]
 pub struct FailureLimiter {
     entries: Mutex<HashMap<IpAddr, Entry>>,
+    /// One password check at a time per address (idle entries are dropped as others come).
+    turns: Mutex<HashMap<IpAddr, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 struct Entry {
@@ -70,6 +74,19 @@ impl FailureLimiter {
     pub fn record_success(&self, ip: IpAddr) {
         self.entries.locked().remove(&ip);
     }
+
+    /// Waits for this address's turn to check a password; the lockout and the verification
+    /// cache are to be looked at again once it comes.
+    pub async fn turn(&self, ip: IpAddr) -> tokio::sync::OwnedMutexGuard<()> {
+        let m = {
+            let mut turns = self.turns.locked();
+            if turns.len() >= MAX_TRACKED {
+                turns.retain(|_, m| Arc::strong_count(m) > 1);
+            }
+            turns.entry(ip).or_default().clone()
+        };
+        m.lock_owned().await
+    }
 }
 
 #[cfg(test)]
@@ -91,5 +108,23 @@ mod tests {
         assert!(l.locked(ip, 3, w, t0 + w).is_none());
         let other: IpAddr = "127.0.0.8".parse().unwrap();
         assert!(l.locked(other, 3, w, t0).is_none());
+    }
+
+    #[tokio::test]
+    async fn checks_of_one_address_take_turns_and_others_do_not_wait() {
+        let l = Arc::new(FailureLimiter::default());
+        let a: IpAddr = "127.0.0.9".parse().unwrap();
+        let b: IpAddr = "127.0.0.8".parse().unwrap();
+        let first = l.turn(a).await;
+        let l2 = l.clone();
+        let waiting = tokio::spawn(async move { l2.turn(a).await });
+        tokio::task::yield_now().await;
+        assert!(
+            !waiting.is_finished(),
+            "the second check of a waits for the first"
+        );
+        drop(l.turn(b).await); // another address does not wait
+        drop(first);
+        drop(waiting.await.unwrap());
     }
 }

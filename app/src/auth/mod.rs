@@ -105,6 +105,17 @@ fn unauthorized(code: ErrorCode, message: &str, headers: &HeaderMap) -> Response
     err.into_response()
 }
 
+/// 429 with `Retry-After` in whole seconds.
+fn rate_limited(retry: std::time::Duration) -> Response {
+    let secs = retry.as_secs() + u64::from(retry.subsec_nanos() > 0);
+    ApiError::new(
+        ErrorCode::RateLimited,
+        "too many failed login attempts; try again later",
+    )
+    .with_header(header::RETRY_AFTER, HeaderValue::from(secs.max(1)))
+    .into_response()
+}
+
 /// Middleware for every protected route.
 pub async fn require_auth(
     State(app): State<AppState>,
@@ -125,13 +136,7 @@ pub async fn require_auth(
         .limiter
         .locked(ip, auth.rate_limit.max_failures, window, now)
     {
-        let secs = retry.as_secs() + u64::from(retry.subsec_nanos() > 0);
-        return ApiError::new(
-            ErrorCode::RateLimited,
-            "too many failed login attempts; try again later",
-        )
-        .with_header(header::RETRY_AFTER, HeaderValue::from(secs.max(1)))
-        .into_response();
+        return rate_limited(retry);
     }
     let headers = req.headers();
     if !headers.contains_key(header::AUTHORIZATION)
@@ -162,28 +167,47 @@ pub async fn require_auth(
         pass.as_bytes(),
         auth.password_hash.as_bytes(),
     ]);
-    let ok = if user != auth.username {
-        false
-    } else if app.auth.cached(&key, now) {
+    let user_ok = user == auth.username;
+    let ok = if user_ok && app.auth.cached(&key, now) {
         true
     } else {
-        let hash = auth.password_hash.clone();
-        let good = tokio::task::spawn_blocking(move || verify_password(&pass, &hash))
-            .await
-            .unwrap_or(false);
-        if good {
-            let ttl = auth.verify_cache_ttl.as_duration();
-            if !ttl.is_zero() {
-                app.auth.remember(key, now + ttl, now);
-            }
+        // One check at a time per address: a parallel guess waits, then finds the address
+        // locked out (or the credentials verified by the check before it).
+        let _turn = app.auth.limiter.turn(ip).await;
+        let now = Instant::now();
+        if let Some(retry) = app
+            .auth
+            .limiter
+            .locked(ip, auth.rate_limit.max_failures, window, now)
+        {
+            return rate_limited(retry);
         }
-        good
+        if user_ok && app.auth.cached(&key, now) {
+            true
+        } else {
+            // The hash runs for a wrong user too: a wrong user and a wrong password take
+            // the same time, so user names cannot be told apart.
+            let hash = auth.password_hash.clone();
+            let good = tokio::task::spawn_blocking(move || verify_password(&pass, &hash))
+                .await
+                .unwrap_or(false)
+                && user_ok;
+            if good {
+                let ttl = auth.verify_cache_ttl.as_duration();
+                if !ttl.is_zero() {
+                    app.auth.remember(key, now + ttl, now);
+                }
+            } else {
+                // Counted before the turn passes on, so the next check sees it.
+                app.auth.limiter.record_failure(ip, window, now);
+            }
+            good
+        }
     };
     if ok {
         app.auth.limiter.record_success(ip);
         next.run(req).await
     } else {
-        app.auth.limiter.record_failure(ip, window, now);
         app.metrics.auth_failure();
         unauthorized(
             ErrorCode::AuthFailed,

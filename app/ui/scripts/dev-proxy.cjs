@@ -29,7 +29,10 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
 
 function proxy(req, res) {
   const up = http.request({ host: api.hostname, port: api.port || 80, method: req.method, path: req.url,
-    headers: { ...req.headers, host: api.host } }, (ur) => {
+    // The daemon refuses state changes whose Origin is not its own: the proxy's own origin
+    // is the daemon's for this purpose.
+    headers: { ...req.headers, host: api.host,
+      ...(req.headers.origin === `http://${req.headers.host}` ? { origin: `http://${api.host}` } : {}) } }, (ur) => {
     res.writeHead(ur.statusCode, ur.statusMessage, ur.headers);
     ur.pipe(res);
   });
