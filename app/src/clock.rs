@@ -97,10 +97,6 @@ pub fn kernel_synchronised() -> bool {
     rc == libc::TIME_OK && tx.status & libc::STA_UNSYNC == 0
 }
 
-fn lock(m: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    m.locked()
-}
-
 impl Clock {
     /// Reads the saved time under `data_dir` and judges the clock as it is now.
     pub fn new(data_dir: &std::path::Path) -> Self {
@@ -139,8 +135,8 @@ impl Clock {
             ask_kernel,
         };
         let (wall, mono) = now();
-        let trusted = clock.judge(&mut lock(&clock.state), wall);
-        lock(&clock.state).epochs.push(Epoch {
+        let trusted = clock.judge(&mut clock.state.locked(), wall);
+        clock.state.locked().epochs.push(Epoch {
             id: rand::random(),
             offset_ns: wall - mono,
             trusted,
@@ -181,7 +177,7 @@ impl Clock {
     /// epoch starts (judged afresh).
     pub fn epoch_of(&self, wall_ns: i64, mono_ns: i64) -> (u64, bool) {
         let offset = wall_ns - mono_ns;
-        let mut st = lock(&self.state);
+        let mut st = self.state.locked();
         if let Some(e) = st
             .epochs
             .iter()
@@ -214,7 +210,7 @@ impl Clock {
     pub fn tick(&self) -> Vec<Correction> {
         let (wall, mono) = now();
         self.epoch_of(wall, mono);
-        let mut st = lock(&self.state);
+        let mut st = self.state.locked();
         let offset = wall - mono;
         let trusted = self.judge(&mut st, wall);
         let Some(current) = st.epochs.last().copied() else {
@@ -240,7 +236,7 @@ impl Clock {
 
     /// The rows of `epoch` were re-anchored.
     pub fn corrected(&self, epoch: u64) {
-        let mut st = lock(&self.state);
+        let mut st = self.state.locked();
         for e in st.epochs.iter_mut().filter(|e| e.id == epoch) {
             e.trusted = true;
             e.corrected = true;
@@ -250,10 +246,10 @@ impl Clock {
     /// The user set the time (`PUT /api/system/time`): trusted from now on, and the step
     /// is observed at once (health reads trusted in the answer's wake, not a tick later).
     pub fn set_by_user(&self) {
-        lock(&self.state).user_set = true;
+        self.state.locked().user_set = true;
         let (wall, mono) = now();
         let (epoch, _) = self.epoch_of(wall, mono);
-        let mut st = lock(&self.state);
+        let mut st = self.state.locked();
         st.source = "user";
         for e in st.epochs.iter_mut().filter(|e| e.id == epoch) {
             e.trusted = true;
@@ -266,11 +262,11 @@ impl Clock {
     }
 
     pub fn is_trusted(&self) -> bool {
-        lock(&self.state).epochs.last().is_some_and(|e| e.trusted)
+        self.state.locked().epochs.last().is_some_and(|e| e.trusted)
     }
 
     pub fn status(&self) -> ClockStatus {
-        let st = lock(&self.state);
+        let st = self.state.locked();
         let trusted = st.epochs.last().is_some_and(|e| e.trusted);
         let reason = if trusted {
             String::new()
@@ -299,14 +295,14 @@ impl Clock {
     /// saved.
     pub fn save(&self) -> std::io::Result<()> {
         let (wall, _) = now();
-        let floor = lock(&self.state).floor_ns;
+        let floor = self.state.locked().floor_ns;
         let secs = if self.is_trusted() {
             wall
         } else {
             wall.max(floor)
         } / 1_000_000_000;
         crate::fsutil::write_atomic(&self.saved, format!("{secs}\n").as_bytes(), 0o644)?;
-        lock(&self.state).floor_ns = secs * 1_000_000_000;
+        self.state.locked().floor_ns = secs * 1_000_000_000;
         Ok(())
     }
 }

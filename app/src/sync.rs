@@ -7,13 +7,19 @@
 //! spans a call that can panic), so the data behind a recovered guard is usable. Code
 //! uses `locked()`, `read_locked()` and `write_locked()`; never `lock().unwrap()`.
 
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{LockResult, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-fn recovered(kind: &str) {
-    tracing::error!(
-        lock = kind,
-        "a lock was poisoned by a panic elsewhere; recovered (see the panic above)"
-    );
+/// The guard of a lock result: a poisoned one is logged, its poisoning cleared, and its
+/// guard taken back.
+fn recover<T: ?Sized, G>(r: LockResult<G>, clear: impl FnOnce()) -> G {
+    r.unwrap_or_else(|e| {
+        tracing::error!(
+            lock = std::any::type_name::<T>(),
+            "a lock was poisoned by a panic elsewhere; recovered (see the panic above)"
+        );
+        clear();
+        e.into_inner()
+    })
 }
 
 pub trait LockExt<T: ?Sized> {
@@ -23,11 +29,7 @@ pub trait LockExt<T: ?Sized> {
 
 impl<T: ?Sized> LockExt<T> for Mutex<T> {
     fn locked(&self) -> MutexGuard<'_, T> {
-        self.lock().unwrap_or_else(|e| {
-            recovered(std::any::type_name::<T>());
-            self.clear_poison();
-            e.into_inner()
-        })
+        recover::<T, _>(self.lock(), || self.clear_poison())
     }
 }
 
@@ -38,18 +40,10 @@ pub trait RwLockExt<T: ?Sized> {
 
 impl<T: ?Sized> RwLockExt<T> for RwLock<T> {
     fn read_locked(&self) -> RwLockReadGuard<'_, T> {
-        self.read().unwrap_or_else(|e| {
-            recovered(std::any::type_name::<T>());
-            self.clear_poison();
-            e.into_inner()
-        })
+        recover::<T, _>(self.read(), || self.clear_poison())
     }
     fn write_locked(&self) -> RwLockWriteGuard<'_, T> {
-        self.write().unwrap_or_else(|e| {
-            recovered(std::any::type_name::<T>());
-            self.clear_poison();
-            e.into_inner()
-        })
+        recover::<T, _>(self.write(), || self.clear_poison())
     }
 }
 

@@ -401,19 +401,25 @@ pub async fn get(dev: &Device, url: &str, source: &str) -> ApiResult<Settings> {
     Ok(Settings::from(&s))
 }
 
-pub async fn options(dev: &Device, url: &str, source: &str) -> ApiResult<Options> {
+/// The camera's options as oxvif reads them, without the white-balance gain ranges.
+async fn base_options(dev: &Device, url: &str, source: &str) -> ApiResult<Options> {
     let o = dev
         .client()
         .get_imaging_options(url, source)
         .await
         .map_err(dev.fail("imaging GetOptions"))?;
-    let mut out: Options = o.into();
-    // oxvif leaves out the white-balance gain ranges: read them from the same answer.
+    Ok(o.into())
+}
+
+/// The white-balance gain ranges (ONVIF's YrGain / YbGain), which oxvif leaves out: read
+/// from a GetOptions of our own, so only where they matter (options shown, a white-balance
+/// set checked or converted).
+async fn add_gain_ranges(dev: &Device, url: &str, source: &str, out: &mut Options) {
     let body = format!(
         "<timg:GetOptions><timg:VideoSourceToken>{}</timg:VideoSourceToken></timg:GetOptions>",
         xml_escape(source)
     );
-    if let Ok(reply) = dev
+    let Ok(reply) = dev
         .call(
             url,
             &format!("{IMAGING}/GetOptions"),
@@ -421,25 +427,34 @@ pub async fn options(dev: &Device, url: &str, source: &str) -> ApiResult<Options
             "GetOptionsResponse",
         )
         .await
-    {
-        let wb = reply.path(&["ImagingOptions", "WhiteBalance"]);
-        let range = |tag: &str| {
-            let n = wb?.child(tag)?;
-            let num = |t: &str| n.child(t)?.text().trim().parse::<f32>().ok();
-            Some(Range {
-                min: num("Min")?,
-                max: num("Max")?,
-            })
-            .filter(|r| r.min.is_finite() && r.max.is_finite() && r.min < r.max)
-        };
-        out.white_balance.cr_gain = range("YrGain");
-        out.white_balance.cb_gain = range("YbGain");
-    }
+    else {
+        return;
+    };
+    let wb = reply.path(&["ImagingOptions", "WhiteBalance"]);
+    let range = |tag: &str| {
+        let n = wb?.child(tag)?;
+        let num = |t: &str| n.child(t)?.text().trim().parse::<f32>().ok();
+        Some(Range {
+            min: num("Min")?,
+            max: num("Max")?,
+        })
+        .filter(|r| r.min.is_finite() && r.max.is_finite() && r.min < r.max)
+    };
+    out.white_balance.cr_gain = range("YrGain");
+    out.white_balance.cb_gain = range("YbGain");
+}
+
+pub async fn options(dev: &Device, url: &str, source: &str) -> ApiResult<Options> {
+    let mut out = base_options(dev, url, source).await?;
+    add_gain_ranges(dev, url, source, &mut out).await;
     Ok(out)
 }
 
 pub async fn set(dev: &Device, url: &str, source: &str, req: &Settings) -> ApiResult<()> {
-    let opts = options(dev, url, source).await?;
+    let mut opts = base_options(dev, url, source).await?;
+    if req.white_balance.is_some() {
+        add_gain_ranges(dev, url, source, &mut opts).await;
+    }
     let current = get(dev, url, source).await?;
     let merged = merge(req, &current, &opts)?;
     dev.call(

@@ -176,7 +176,7 @@ impl Devices {
             cam.password.clone(),
             cam.onvif_profile.clone(),
         );
-        if let Some((k, at, dev)) = self.lock().get(&cam.id)
+        if let Some((k, at, dev)) = self.by_camera.locked().get(&cam.id)
             && *k == key
             && at.elapsed() < DEVICE_TTL
         {
@@ -184,17 +184,14 @@ impl Devices {
         }
         check_host(&url)?;
         let dev = Arc::new(Device::connect(&url, &cam.username, &cam.password).await?);
-        self.lock()
+        self.by_camera
+            .locked()
             .insert(cam.id.clone(), (key, Instant::now(), dev.clone()));
         Ok(dev)
     }
 
     /// Drops a camera's device, e.g. after a reboot or a failed call.
     pub fn forget(&self, camera_id: &str) {
-        self.lock().remove(camera_id);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        self.by_camera.locked()
+        self.by_camera.locked().remove(camera_id);
     }
 }
